@@ -22,6 +22,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -173,8 +174,10 @@ private:
 
   std::string Name;
   std::string SourceName;
-  std::vector<Value> Values;
-  std::vector<Op> Ops;
+  // Deques: adding a value or op never moves the others, so references to
+  // them stay valid while a graph is built, and growth copies nothing.
+  std::deque<Value> Values;
+  std::deque<Op> Ops;
   std::vector<Program> Programs;
   std::vector<ValueId> Shared;
   llvm::StringMap<ValueId> SharedNames;

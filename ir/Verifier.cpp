@@ -28,8 +28,10 @@ public:
                             getValueKindName(Val.Kind));
       checkValue(V);
     }
+    UsesFound.assign(G.numValues(), 0);
     for (ProgramId P = 0; P < G.programs().size(); ++P)
       checkProgram(P, SharedNames);
+    checkDefUseLinks();
     return std::move(Diags);
   }
 
@@ -133,9 +135,8 @@ private:
         report(O.Loc, Who + ": operand %" + Operand.Name +
                           " was defined by an erased op");
         OperandsOk = false;
-      } else if (llvm::count(Operand.Users, Id) != llvm::count(O.Operands, V)) {
-        report(O.Loc, Who + ": the def-use links of %" + Operand.Name +
-                          " are out of date");
+      } else {
+        ++UsesFound[V];
       }
     }
     unsigned Arity = getOpInfo(O.Kind).NumOperands;
@@ -151,8 +152,27 @@ private:
       checkOpTyping(G, O, [&](const llvm::Twine &Msg) { report(O.Loc, Msg); });
   }
 
+  /// Each value's user list must hold exactly the live ops that use it, as
+  /// often as they use it. Counting uses per value and checking that every
+  /// listed user really uses the value keeps this linear in the edges, even
+  /// for a value (positions, embeddings) used by every layer.
+  void checkDefUseLinks() {
+    for (ValueId V = 0; V < G.numValues(); ++V) {
+      const Value &Val = G.getValue(V);
+      bool Consistent = Val.Users.size() == UsesFound[V];
+      for (OpId U : Val.Users)
+        Consistent &= U < G.numOps() && !G.getOp(U).Erased &&
+                      llvm::is_contained(G.getOp(U).Operands, V);
+      if (!Consistent)
+        report(Val.Loc, "the def-use links of %" + Val.Name +
+                            " are out of date (a bug in the code that "
+                            "changed the graph)");
+    }
+  }
+
   const Graph &G;
   std::vector<Diagnostic> Diags;
+  std::vector<uint32_t> UsesFound; ///< Uses by live ops seen, per value.
 };
 
 } // namespace

@@ -9,6 +9,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <deque>
+
 namespace strata::ir::text {
 namespace {
 
@@ -79,7 +81,7 @@ private:
   Lexer Lex;
   Token Tok;
   Graph G;
-  std::vector<PendingOp> PendingOps;
+  std::deque<PendingOp> PendingOps; // Deque: growing it moves nothing.
   std::vector<PendingOutput> PendingOutputs;
   std::string Errors;
   unsigned NumErrors = 0;
@@ -304,7 +306,7 @@ bool Parser::parseType(TensorType &T) {
       if (Dims.size() == Shape::MaxRank)
         return errorHere("more than " + llvm::Twine(Shape::MaxRank) +
                          " dimensions");
-      int64_t Dim;
+      int64_t Dim = 0;
       if (!parseInteger(Dim))
         return false;
       Dims.push_back(Dim);
@@ -357,7 +359,7 @@ bool Parser::parseAttrDict(AttrDict &Attrs) {
 bool Parser::parseAttrValue(std::optional<Attribute> &A) {
   switch (Tok.K) {
   case Token::Integer: {
-    int64_t V;
+    int64_t V = 0;
     if (!parseInteger(V))
       return false;
     A.emplace(V);
@@ -379,7 +381,7 @@ bool Parser::parseAttrValue(std::optional<Attribute> &A) {
     consume();
     Attribute::IntList L;
     while (!Tok.is(Token::RSquare)) {
-      int64_t V;
+      int64_t V = 0;
       if (!parseInteger(V))
         return false;
       L.push_back(V);
