@@ -68,17 +68,35 @@ void Attribute::print(llvm::raw_ostream &OS) const {
   }
 }
 
+AttrDict::Storage::iterator AttrDict::find(llvm::StringRef Key) {
+  return llvm::partition_point(
+      Entries, [&](const Entry &E) { return llvm::StringRef(E.first) < Key; });
+}
+
+AttrDict::Storage::const_iterator AttrDict::find(llvm::StringRef Key) const {
+  return llvm::partition_point(
+      Entries, [&](const Entry &E) { return llvm::StringRef(E.first) < Key; });
+}
+
+void AttrDict::set(llvm::StringRef Key, Attribute A) {
+  auto It = find(Key);
+  if (It != Entries.end() && It->first == Key)
+    It->second = std::move(A);
+  else
+    Entries.insert(It, Entry(Key.str(), std::move(A)));
+}
+
 bool AttrDict::erase(llvm::StringRef Key) {
-  auto It = Entries.find(Key);
-  if (It == Entries.end())
+  auto It = find(Key);
+  if (It == Entries.end() || It->first != Key)
     return false;
   Entries.erase(It);
   return true;
 }
 
 const Attribute *AttrDict::get(llvm::StringRef Key) const {
-  auto It = Entries.find(Key);
-  return It == Entries.end() ? nullptr : &It->second;
+  auto It = find(Key);
+  return It == Entries.end() || It->first != Key ? nullptr : &It->second;
 }
 
 std::optional<int64_t> AttrDict::getInt(llvm::StringRef Key) const {

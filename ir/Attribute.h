@@ -12,10 +12,10 @@
 #ifndef STRATA_IR_ATTRIBUTE_H
 #define STRATA_IR_ATTRIBUTE_H
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -74,13 +74,15 @@ private:
   std::variant<bool, int64_t, double, std::string, IntList> V;
 };
 
+/// Attributes sorted by key. Most ops and values have one to three, so a
+/// small sorted vector beats a tree: no allocation per entry, which matters
+/// for graphs of hundreds of thousands of values.
 class AttrDict {
 public:
-  using Map = std::map<std::string, Attribute, std::less<>>;
+  using Entry = std::pair<std::string, Attribute>;
+  using Storage = llvm::SmallVector<Entry, 2>;
 
-  void set(llvm::StringRef Key, Attribute A) {
-    Entries.insert_or_assign(std::string(Key), std::move(A));
-  }
+  void set(llvm::StringRef Key, Attribute A);
   bool erase(llvm::StringRef Key);
   const Attribute *get(llvm::StringRef Key) const;
   std::optional<int64_t> getInt(llvm::StringRef Key) const;
@@ -89,15 +91,18 @@ public:
 
   bool empty() const { return Entries.empty(); }
   size_t size() const { return Entries.size(); }
-  Map::const_iterator begin() const { return Entries.begin(); }
-  Map::const_iterator end() const { return Entries.end(); }
+  Storage::const_iterator begin() const { return Entries.begin(); }
+  Storage::const_iterator end() const { return Entries.end(); }
   bool operator==(const AttrDict &O) const { return Entries == O.Entries; }
 
   /// Prints ` {a = 1, b = "x"}`, or nothing when empty.
   void print(llvm::raw_ostream &OS) const;
 
 private:
-  Map Entries;
+  Storage::iterator find(llvm::StringRef Key);
+  Storage::const_iterator find(llvm::StringRef Key) const;
+
+  Storage Entries;
 };
 
 } // namespace strata::ir

@@ -31,8 +31,8 @@ llvm::StringRef getValueKindName(ValueKind K) {
 }
 
 static constexpr OpInfo OpTable[] = {
-#define STRATA_OP(Enum, Name, NumOperands, Summary)                            \
-  {OpKind::Enum, Name, NumOperands, Summary},
+#define STRATA_OP(Enum, Name, NumOperands, AliasedOperand, Summary)            \
+  {OpKind::Enum, Name, NumOperands, AliasedOperand, Summary},
 #include "ir/Ops.def"
 };
 
@@ -44,6 +44,26 @@ std::optional<OpKind> parseOpKind(llvm::StringRef Name) {
     if (Info.Name == Name)
       return Info.Kind;
   return std::nullopt;
+}
+
+std::optional<std::string> checkArity(OpKind K, size_t N) {
+  const OpInfo &Info = getOpInfo(K);
+  if (Info.NumOperands >= 0) {
+    if (N == static_cast<size_t>(Info.NumOperands))
+      return std::nullopt;
+    return ("'" + Info.Name + "' takes " + llvm::Twine(Info.NumOperands) +
+            " operand" + (Info.NumOperands == 1 ? "" : "s") + ", got " +
+            llvm::Twine(N))
+        .str();
+  }
+  // moe_experts: input, routing weights, then gate, up, down per expert.
+  if (N >= 5 && (N - 2) % 3 == 0)
+    return std::nullopt;
+  return ("'" + Info.Name +
+          "' takes an input, routing weights and three "
+          "weights per expert (5, 8, 11, ... operands), got " +
+          llvm::Twine(N))
+      .str();
 }
 
 llvm::Error Graph::checkNewName(ProgramId P, llvm::StringRef N) const {

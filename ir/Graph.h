@@ -39,20 +39,25 @@ enum class ValueKind : uint8_t { Input, Output, Weight, KVCache, Activation };
 llvm::StringRef getValueKindName(ValueKind K);
 
 enum class OpKind : uint8_t {
-#define STRATA_OP(Enum, Name, NumOperands, Summary) Enum,
+#define STRATA_OP(Enum, Name, NumOperands, AliasedOperand, Summary) Enum,
 #include "ir/Ops.def"
 };
 
 struct OpInfo {
   OpKind Kind;
   llvm::StringLiteral Name;
-  unsigned NumOperands;
+  int NumOperands; ///< -1 for a variadic op.
+  /// The operand whose buffer the result is (a view or an in-place update,
+  /// so it needs no memory of its own), or -1.
+  int AliasedOperand;
   llvm::StringLiteral Summary;
 };
 llvm::ArrayRef<OpInfo> allOps();
 const OpInfo &getOpInfo(OpKind K);
 inline llvm::StringRef getOpName(OpKind K) { return getOpInfo(K).Name; }
 std::optional<OpKind> parseOpKind(llvm::StringRef Name);
+/// Whether an op of kind K may have N operands; the message says why not.
+std::optional<std::string> checkArity(OpKind K, size_t N);
 
 using ValueId = uint32_t;
 using OpId = uint32_t;

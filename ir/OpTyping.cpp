@@ -246,15 +246,16 @@ void checkSameAsOperands(RuleChecker &C) {
 }
 
 void checkBroadcast(RuleChecker &C) {
-  // add(a [..., S], b [S]) -> a: b's shape is a suffix of a's.
+  // add(a [..., S], b [S]) -> a: b's shape is a suffix of a's. b may be of
+  // another float type (a bias kept in f32 beside bf16 activations).
   if (!C.isFloatOperand(0) || !C.isFloatOperand(1))
     return;
   const TensorType &A = C.operand(0), &B = C.operand(1);
-  if (A.Elem != B.Elem || B.Dims.rank() > A.Dims.rank() ||
+  if (B.Dims.rank() > A.Dims.rank() ||
       A.Dims.dims().take_back(B.Dims.rank()) != B.Dims.dims()) {
     C.fail(C.describe(1) +
-           " must have operand 0's element type and a "
-           "trailing part of its shape, " +
+           " must have a trailing part of operand 0's "
+           "shape, " +
            A.str() + ", got " + B.str());
     return;
   }
@@ -287,6 +288,118 @@ void checkReshape(RuleChecker &C) {
 }
 
 void checkSameAsInput(RuleChecker &C) { C.resultIs(C.operand(0)); }
+
+void checkSlice(RuleChecker &C) {
+  // slice(x) {axis, begin, end} -> x with dimension axis = end - begin
+  std::optional<int64_t> Axis = C.O.Attrs.getInt("axis");
+  std::optional<int64_t> Begin = C.O.Attrs.getInt("begin");
+  std::optional<int64_t> End = C.O.Attrs.getInt("end");
+  if (!Axis || !Begin || !End) {
+    C.fail("'slice' needs integer attributes 'axis', 'begin' and 'end'");
+    return;
+  }
+  llvm::ArrayRef<int64_t> X = C.operand(0).Dims.dims();
+  if (*Axis < 0 || *Axis >= static_cast<int64_t>(X.size())) {
+    C.fail("'slice' axis " + llvm::Twine(*Axis) + " is outside " +
+           C.operand(0).str());
+    return;
+  }
+  if (*Begin < 0 || *Begin >= *End || *End > X[*Axis]) {
+    C.fail("'slice' range [" + llvm::Twine(*Begin) + ", " + llvm::Twine(*End) +
+           ") is not a non-empty part of dimension " + llvm::Twine(*Axis) +
+           " (" + llvm::Twine(X[*Axis]) + ")");
+    return;
+  }
+  llvm::SmallVector<int64_t, 4> Dims(X.begin(), X.end());
+  Dims[*Axis] = *End - *Begin;
+  C.resultIs(C.operand(0).Elem, Dims);
+}
+
+void checkMoERoute(RuleChecker &C) {
+  // moe_route(logits [..., E]) {top_k, scoring} -> logits
+  if (!C.isFloatOperand(0) || !C.hasMinRank(0, 1))
+    return;
+  int64_t Experts = C.operand(0).Dims.back();
+  std::optional<int64_t> TopK = C.O.Attrs.getInt("top_k");
+  if (!TopK || *TopK < 1 || *TopK > Experts)
+    C.fail("'moe_route' needs an integer attribute 'top_k' in 1.." +
+           llvm::Twine(Experts));
+  std::optional<llvm::StringRef> Scoring = C.requireStringAttr("scoring");
+  if (Scoring && *Scoring != "softmax" && *Scoring != "sigmoid")
+    C.fail("'moe_route' scoring must be \"softmax\" or \"sigmoid\"");
+  C.resultIs(C.operand(0));
+}
+
+void checkMoEExperts(RuleChecker &C) {
+  // moe_experts(x [..., H], weights [..., E], then per expert k: gate [F, H],
+  //             up [F, H], down [H, F]) {first_expert} -> x
+  if (!C.isFloatOperand(0) || !C.hasMinRank(0, 1) || !C.isFloatOperand(1) ||
+      !C.hasMinRank(1, 1))
+    return;
+  llvm::ArrayRef<int64_t> X = C.operand(0).Dims.dims();
+  llvm::ArrayRef<int64_t> W = C.operand(1).Dims.dims();
+  if (W.drop_back() != X.drop_back()) {
+    C.fail(C.describe(1) + " must have operand 0's leading dimensions, got " +
+           C.operand(1).str());
+    return;
+  }
+  int64_t Experts = (C.O.Operands.size() - 2) / 3;
+  int64_t First = C.O.Attrs.getInt("first_expert").value_or(0);
+  if (First < 0 || First + Experts > W.back()) {
+    C.fail("'moe_experts' covers experts " + llvm::Twine(First) + ".." +
+           llvm::Twine(First + Experts - 1) +
+           ", but the routing weights "
+           "have " +
+           llvm::Twine(W.back()));
+    return;
+  }
+  int64_t H = X.back();
+  for (unsigned I = 2; I + 2 < C.O.Operands.size(); I += 3) {
+    for (unsigned J = I; J < I + 3; ++J)
+      if (!C.notIntOperand(J) || !C.hasRank(J, 2))
+        return;
+    int64_t F = C.operand(I).Dims[0];
+    if (!C.dimIs(I, 1, H, "the hidden size") ||
+        !C.dimIs(I + 1, 0, F, "the expert's FFN size") ||
+        !C.dimIs(I + 1, 1, H, "the hidden size") ||
+        !C.dimIs(I + 2, 0, H, "the hidden size") ||
+        !C.dimIs(I + 2, 1, F, "the expert's FFN size"))
+      return;
+  }
+  C.resultIs(C.operand(0));
+}
+
+void checkMLAAttention(RuleChecker &C) {
+  // mla_attention(q [B, T, H, N + R], latent [B, L, 1, C], rope_keys
+  //               [B, L, 1, R], kv_b [H * (N + V), C], pos [B, T])
+  //   -> q.dtype [B, T, H, V]
+  for (unsigned I = 0; I < 3; ++I)
+    if (!C.isFloatOperand(I) || !C.hasRank(I, 4))
+      return;
+  if (!C.notIntOperand(3) || !C.hasRank(3, 2) || !C.isIntOperand(4) ||
+      !C.hasRank(4, 2))
+    return;
+  llvm::ArrayRef<int64_t> Q = C.operand(0).Dims.dims();
+  llvm::ArrayRef<int64_t> Lat = C.operand(1).Dims.dims();
+  int64_t R = C.operand(2).Dims[3];
+  if (!C.dimIs(1, 0, Q[0], "the batch") ||
+      !C.dimIs(1, 2, 1, "one latent head") ||
+      !C.dimIs(2, 0, Q[0], "the batch") ||
+      !C.dimIs(2, 1, Lat[1], "the length") ||
+      !C.dimIs(2, 2, 1, "one rope-key head") ||
+      !C.dimIs(3, 1, Lat[3], "the latent size") ||
+      !C.dimIs(4, 0, Q[0], "the batch") || !C.dimIs(4, 1, Q[1], "the tokens"))
+    return;
+  int64_t Heads = Q[2], Rows = C.operand(3).Dims[0], N = Q[3] - R;
+  if (N <= 0 || Rows % Heads != 0 || Rows / Heads <= N) {
+    C.fail("'mla_attention' shapes are inconsistent: query head size " +
+           llvm::Twine(Q[3]) + ", rope size " + llvm::Twine(R) + ", " +
+           llvm::Twine(Rows) + " kv_b rows for " + llvm::Twine(Heads) +
+           " heads");
+    return;
+  }
+  C.resultIs(C.operand(0).Elem, {Q[0], Q[1], Heads, Rows / Heads - N});
+}
 
 } // namespace
 
@@ -322,6 +435,14 @@ void checkOpTyping(const Graph &G, const Op &O, ReportFn Report) {
     if (C.isFloatOperand(0))
       checkSameAsInput(C);
     return;
+  case OpKind::Slice:
+    return checkSlice(C);
+  case OpKind::MoERoute:
+    return checkMoERoute(C);
+  case OpKind::MoEExperts:
+    return checkMoEExperts(C);
+  case OpKind::MLAAttention:
+    return checkMLAAttention(C);
   }
   llvm_unreachable("unknown op kind");
 }

@@ -139,11 +139,9 @@ private:
         ++UsesFound[V];
       }
     }
-    unsigned Arity = getOpInfo(O.Kind).NumOperands;
-    if (O.Operands.size() != Arity) {
-      report(O.Loc, Who + " has " + llvm::Twine(O.Operands.size()) +
-                        " operands, but '" + getOpName(O.Kind) + "' takes " +
-                        llvm::Twine(Arity));
+    if (std::optional<std::string> Why =
+            checkArity(O.Kind, O.Operands.size())) {
+      report(O.Loc, Who + ": " + *Why);
       OperandsOk = false;
     }
     checkValue(O.Result);

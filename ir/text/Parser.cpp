@@ -261,11 +261,8 @@ bool Parser::parseOpStatement(ProgramId P) {
       consume();
     }
   }
-  unsigned Arity = getOpInfo(*K).NumOperands;
-  if (Pending.Operands.size() != Arity)
-    return error(OpLoc, "'" + getOpName(*K) + "' takes " + llvm::Twine(Arity) +
-                            " operand" + (Arity == 1 ? "" : "s") + ", got " +
-                            llvm::Twine(Pending.Operands.size()));
+  if (std::optional<std::string> Why = checkArity(*K, Pending.Operands.size()))
+    return error(OpLoc, *Why);
   AttrDict Attrs;
   TensorType T;
   if (!parseAttrDict(Attrs) ||

@@ -1,6 +1,7 @@
 # lit configuration for Strata's textual tests: each .sir or .test file holds
 # RUN: lines that drive the strata tool and pipe its output into FileCheck.
 import os
+import sys
 
 import lit.formats
 
@@ -25,3 +26,4 @@ else:
     config.environment.pop("DEBUG", None)
     config.substitutions.append(("%examples", os.path.join(config.strata_src_root, "examples")))
     config.substitutions.append(("%shared", config.shared_dir))
+    config.substitutions.append(("%python", sys.executable))

@@ -50,9 +50,8 @@ TEST(Verifier, ShapeMismatches) {
                      "expected f32[2, 16]"});
   EXPECT_EQ(diagnose("input %a : f32[2, 8]\ninput %b : f32[3]\n"
                      "%y = add %a, %b : f32[2, 8]"),
-            Messages{"operand 1 (%b) of 'add' must have operand 0's element "
-                     "type and a trailing part of its shape, f32[2, 8], got "
-                     "f32[3]"});
+            Messages{"operand 1 (%b) of 'add' must have a trailing part of "
+                     "operand 0's shape, f32[2, 8], got f32[3]"});
 }
 
 TEST(Verifier, TypeMismatches) {
@@ -151,4 +150,35 @@ TEST(Verifier, ErrorFormNamesTheSource) {
   EXPECT_EQ(llvm::toString(std::move(E)),
             "bad.sir:4:3: error: 'softmax' result type f16[4] does not match "
             "the expected f32[4]");
+}
+
+TEST(Verifier, MoEExpertsTakeThreeWeightsPerExpert) {
+  llvm::StringRef Shared = "weight %g0 : f32[6, 4]\nweight %u0 : f32[6, 4]\n"
+                           "weight %d0 : f32[4, 6]\nweight %g1 : f32[6, 4]\n"
+                           "weight %u1 : f32[6, 4]\nweight %d1 : f32[4, 6]";
+  EXPECT_TRUE(diagnose("input %x : f32[3, 4]\ninput %r : f32[3, 2]\n"
+                       "%y = moe_experts %x, %r, %g0, %u0, %d0, %g1, %u1, %d1 "
+                       ": f32[3, 4]",
+                       Shared)
+                  .empty());
+  EXPECT_EQ(
+      diagnose("input %x : f32[3, 4]\ninput %r : f32[3, 2]\n"
+               "%y = moe_experts %x, %r, %g1, %u1, %d1 {first_expert = 1} "
+               ": f32[3, 4]\n"
+               "%z = moe_experts %x, %r, %g0, %u0, %d0 {first_expert = 2} "
+               ": f32[3, 4]\n"
+               "%w = moe_experts %x, %r, %g0, %d0, %u0 : f32[3, 4]",
+               Shared),
+      (Messages{"'moe_experts' covers experts 2..2, but the routing "
+                "weights have 2",
+                "operand 3 (%d0) of 'moe_experts' has 4 in dimension 0, "
+                "but the expert's FFN size is 6"}));
+  auto G = text::parseGraph("graph @g {\n program @p {\n  input %x : f32[4]\n"
+                            "  %y = moe_experts %x, %x, %x, %x : f32[4]\n }\n}",
+                            "t.sir");
+  ASSERT_FALSE(G);
+  std::string Msg = llvm::toString(G.takeError());
+  EXPECT_EQ(Msg.substr(0, Msg.find('\n')),
+            "t.sir:4:8: error: 'moe_experts' takes an input, routing weights "
+            "and three weights per expert (5, 8, 11, ... operands), got 4");
 }

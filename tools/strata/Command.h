@@ -28,6 +28,7 @@ struct Command {
 /// Options every subcommand takes.
 llvm::cl::OptionCategory &getStrataCategory();
 
+Command getInspectCommand();
 Command getOptCommand();
 
 } // namespace strata::tool

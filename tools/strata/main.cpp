@@ -33,7 +33,7 @@ static cl::opt<std::string>
 
 int main(int argc, char **argv) {
   llvm::InitLLVM X(argc, argv);
-  const Command Commands[] = {getOptCommand()};
+  const Command Commands[] = {getInspectCommand(), getOptCommand()};
 
   // Show only Strata's options in --help, not those LLVM's libraries add.
   cl::HideUnrelatedOptions(getStrataCategory(), *cl::TopLevelSubCommand);
