@@ -72,9 +72,14 @@ private:
       const Attribute *A = Attrs.get(Key);
       if (!A)
         continue;
+      // An offloaded weight's device is "host" or "disk".
+      if (Key == AttrKeys::Device && A->isString() &&
+          (A->getString() == "host" || A->getString() == "disk"))
+        continue;
       if (!A->isInt() || A->getInt() < 0)
-        report(L,
-               Who + " attribute '" + Key + "' must be a non-negative integer");
+        report(L, Who + " attribute '" + Key + "' must be a non-negative " +
+                      (Key == AttrKeys::Device ? "integer, \"host\" or \"disk\""
+                                               : "integer"));
     }
   }
 

@@ -49,6 +49,27 @@ llvm::Expected<bool> PassOptions::takeBool(llvm::StringRef Key, bool Default) {
                                    "' takes true or false, got '" + V + "'");
 }
 
+llvm::Expected<const cluster::Cluster *>
+PassContext::getCluster(llvm::StringRef Pass) const {
+  if (Cluster)
+    return Cluster;
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      "pass '" + Pass +
+          "' places the graph on a cluster: give one with "
+          "--cluster (e.g. --cluster cpu:2x64MiB)");
+}
+
+llvm::Expected<std::string> PassOptions::takeString(llvm::StringRef Key,
+                                                    llvm::StringRef Default) {
+  auto It = Values.find(Key);
+  if (It == Values.end())
+    return Default.str();
+  std::string V = It->second;
+  Values.erase(It);
+  return V;
+}
+
 llvm::Expected<std::string>
 PassOptions::takeChoice(llvm::StringRef Key,
                         llvm::ArrayRef<llvm::StringRef> Choices,

@@ -19,6 +19,10 @@
 #include <string>
 #include <vector>
 
+namespace strata::cluster {
+struct Cluster;
+} // namespace strata::cluster
+
 namespace strata::passes {
 
 /// A named count a pass reports, e.g. {"dce", "ops-removed", 12}.
@@ -28,15 +32,45 @@ struct Statistic {
   int64_t Value;
 };
 
+/// A fallback a placement pass took, as data for the plan and the report.
+struct FallbackRecord {
+  std::string Tensor;
+  std::string Kind;   ///< "next-device", "shard", "host", "disk"
+  std::string Reason; ///< With the numbers.
+};
+
+/// What passes share besides the graph: the cluster being planned for (if
+/// any), statistics, fallbacks taken, and named results a later stage
+/// reads (e.g. "strategy" -> "pipeline").
 class PassContext {
 public:
+  explicit PassContext(const cluster::Cluster *C = nullptr) : Cluster(C) {}
+
+  /// The cluster, or an error naming the pass that needs one.
+  llvm::Expected<const cluster::Cluster *>
+  getCluster(llvm::StringRef Pass) const;
+
   void addStatistic(llvm::StringRef Pass, llvm::StringRef Name, int64_t V) {
     Stats.push_back({Pass.str(), Name.str(), V});
   }
   llvm::ArrayRef<Statistic> statistics() const { return Stats; }
 
+  void addFallback(FallbackRecord F) { Fallbacks.push_back(std::move(F)); }
+  llvm::ArrayRef<FallbackRecord> fallbacks() const { return Fallbacks; }
+
+  void setResult(llvm::StringRef Key, std::string Value) {
+    Results[Key.str()] = std::move(Value);
+  }
+  std::string getResult(llvm::StringRef Key) const {
+    auto It = Results.find(Key);
+    return It == Results.end() ? std::string() : It->second;
+  }
+
 private:
+  const cluster::Cluster *Cluster;
   std::vector<Statistic> Stats;
+  std::vector<FallbackRecord> Fallbacks;
+  std::map<std::string, std::string, std::less<>> Results;
 };
 
 /// Options as written in a pipeline: `topo-sort{tie-break=name}`. Each pass
@@ -49,6 +83,8 @@ public:
 
   /// Removes Key and returns its value, or Default when absent.
   llvm::Expected<bool> takeBool(llvm::StringRef Key, bool Default);
+  llvm::Expected<std::string> takeString(llvm::StringRef Key,
+                                         llvm::StringRef Default);
   llvm::Expected<std::string>
   takeChoice(llvm::StringRef Key, llvm::ArrayRef<llvm::StringRef> Choices,
              llvm::StringRef Default);

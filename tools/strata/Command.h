@@ -28,6 +28,7 @@ struct Command {
 /// Options every subcommand takes.
 llvm::cl::OptionCategory &getStrataCategory();
 
+Command getCompileCommand();
 Command getInspectCommand();
 Command getOptCommand();
 

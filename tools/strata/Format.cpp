@@ -9,17 +9,6 @@
 
 namespace strata::tool {
 
-std::string formatCount(uint64_t N) {
-  std::string Digits = std::to_string(N);
-  std::string Out;
-  for (size_t I = 0; I < Digits.size(); ++I) {
-    if (I && (Digits.size() - I) % 3 == 0)
-      Out += ',';
-    Out += Digits[I];
-  }
-  return Out;
-}
-
 std::string formatFloat(double D) {
   std::string S;
   llvm::raw_string_ostream OS(S);
@@ -31,24 +20,26 @@ std::string plural(uint64_t N, llvm::StringRef Noun) {
   return std::to_string(N) + " " + Noun.str() + (N == 1 ? "" : "s");
 }
 
-std::string formatBytes(uint64_t Bytes) {
-  static const char *Units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double V = static_cast<double>(Bytes);
-  unsigned U = 0;
-  while (V >= 1024 && U + 1 < std::size(Units)) {
-    V /= 1024;
-    ++U;
-  }
-  std::string S;
-  llvm::raw_string_ostream OS(S);
-  if (U == 0)
-    OS << Bytes << " B";
-  else
-    OS << llvm::format(V < 10    ? "%.2f %s"
-                       : V < 100 ? "%.1f %s"
-                                 : "%.0f %s",
-                       V, Units[U]);
-  return OS.str();
+llvm::Expected<uint64_t> parseSize(llvm::StringRef Text) {
+  llvm::StringRef T = Text.trim();
+  static const std::pair<llvm::StringRef, uint64_t> Units[] = {
+      {"TiB", 1ull << 40}, {"GiB", 1ull << 30},      {"MiB", 1ull << 20},
+      {"KiB", 1ull << 10}, {"TB", 1000000000000ull}, {"GB", 1000000000ull},
+      {"MB", 1000000ull},  {"KB", 1000ull},          {"B", 1}};
+  uint64_t Scale = 1;
+  for (const auto &[Suffix, S] : Units)
+    if (T.endswith(Suffix)) {
+      T = T.drop_back(Suffix.size()).trim();
+      Scale = S;
+      break;
+    }
+  double V = 0;
+  if (T.empty() || T.getAsDouble(V) || !(V > 0) || V * Scale > 1.8e19)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "'" + Text +
+                                       "' is not a size such as "
+                                       "70GiB, 40GB or 512MiB");
+  return static_cast<uint64_t>(V * static_cast<double>(Scale));
 }
 
 } // namespace strata::tool

@@ -4,20 +4,24 @@
 #define STRATA_TOOLS_FORMAT_H
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include "ir/Units.h"
 #include <cstdint>
 
 #include <string>
 
 namespace strata::tool {
 
-/// 8030261248 -> "8,030,261,248".
-std::string formatCount(uint64_t N);
+using ir::formatBytes;
+using ir::formatCount;
+
 /// The shortest form that reads back to the same double: 1e-05, 10000.0.
 std::string formatFloat(double D);
 /// "1 token", "2 tokens".
 std::string plural(uint64_t N, llvm::StringRef Noun);
-/// Binary units with three significant digits: 1536 -> "1.50 KiB".
-std::string formatBytes(uint64_t Bytes);
+/// Parses a size: "70GiB", "40GB", "512MiB", "64KiB", "1048576" (bytes).
+llvm::Expected<uint64_t> parseSize(llvm::StringRef Text);
 
 } // namespace strata::tool
 

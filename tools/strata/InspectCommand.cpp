@@ -16,6 +16,7 @@
 #include "ir/import/Lowering.h"
 #include "ir/import/ModelSource.h"
 #include "ir/import/ModelStats.h"
+#include "ir/text/Printer.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -58,6 +59,10 @@ cl::opt<std::string> KVDType("kv-dtype",
                              cl::sub(InspectCmd), cl::cat(getStrataCategory()));
 cl::opt<bool> AsJSON("json", cl::desc("Print one JSON object instead of text"),
                      cl::sub(InspectCmd), cl::cat(getStrataCategory()));
+cl::opt<bool> PrintGraph("print-graph",
+                         cl::desc("Print the lowered graph in the .sir text "
+                                  "form instead of the report"),
+                         cl::sub(InspectCmd), cl::cat(getStrataCategory()));
 cl::opt<std::string> OutputPath("o", cl::desc("Write the report to this file"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::sub(InspectCmd),
@@ -310,7 +315,9 @@ int runInspect() {
     }
   Report R{*Source, *Graph, *Stats, Ctx, KVType};
   if (llvm::Error E = writeOutputFile(OutputPath, [&](llvm::raw_ostream &OS) {
-        if (AsJSON)
+        if (PrintGraph)
+          ir::text::printGraph(*Graph, OS);
+        else if (AsJSON)
           OS << llvm::formatv("{0:2}", R.toJSON()) << '\n';
         else
           R.printText(OS);

@@ -9,6 +9,7 @@
 #include "OutputFile.h"
 
 #include "ir/Verifier.h"
+#include "ir/cluster/Cluster.h"
 #include "ir/text/Parser.h"
 #include "ir/text/Printer.h"
 #include "passes/PassManager.h"
@@ -40,6 +41,11 @@ cl::opt<std::string> OutputPath("o",
 cl::opt<std::string> PassPipeline(
     "passes", cl::desc("Passes to run, in order: a,b{key=value},c"),
     cl::value_desc("pipeline"), cl::sub(OptCmd), cl::cat(getStrataCategory()));
+cl::opt<std::string> ClusterSpec(
+    "cluster",
+    cl::desc("The cluster placement passes plan for (as strata compile "
+             "takes it, e.g. cpu:2x64MiB or 2xH100-80GB)"),
+    cl::value_desc("spec"), cl::sub(OptCmd), cl::cat(getStrataCategory()));
 cl::opt<bool> ListPasses("list-passes",
                          cl::desc("List the passes and their options"),
                          cl::sub(OptCmd), cl::cat(getStrataCategory()));
@@ -90,8 +96,8 @@ void printDiagnostics(llvm::SourceMgr &SM, unsigned BufferId,
 
 /// Parses, verifies and transforms one buffer; returns the printed graph,
 /// or an empty optional after printing why not.
-std::optional<std::string> processBuffer(llvm::SourceMgr &SM,
-                                         unsigned BufferId) {
+std::optional<std::string> processBuffer(llvm::SourceMgr &SM, unsigned BufferId,
+                                         const cluster::Cluster *Cluster) {
   auto G = ir::text::parseGraph(SM, BufferId);
   if (!G) {
     llvm::errs() << llvm::toString(G.takeError()) << '\n';
@@ -128,7 +134,7 @@ std::optional<std::string> processBuffer(llvm::SourceMgr &SM,
       ir::text::printGraph(G, llvm::errs());
     });
 
-  passes::PassContext Ctx;
+  passes::PassContext Ctx(Cluster);
   if (llvm::Error E = PM.run(*G, Ctx)) {
     llvm::errs() << llvm::toString(std::move(E)) << '\n';
     return std::nullopt;
@@ -140,6 +146,9 @@ std::optional<std::string> processBuffer(llvm::SourceMgr &SM,
     for (const passes::Statistic &S : Ctx.statistics())
       llvm::errs() << "stat: " << S.Pass << '.' << S.Name << " = " << S.Value
                    << '\n';
+  for (const passes::FallbackRecord &F : Ctx.fallbacks())
+    llvm::errs() << "fallback " << F.Kind << " " << F.Tensor << ": " << F.Reason
+                 << '\n';
   return ir::text::printGraphToString(*G);
 }
 
@@ -186,6 +195,16 @@ int runOpt() {
   else
     Chunks.push_back((*Buffer)->getBuffer().str());
 
+  std::optional<cluster::Cluster> Cluster;
+  if (!ClusterSpec.empty()) {
+    auto C = cluster::parseClusterSpec(ClusterSpec);
+    if (!C) {
+      llvm::WithColor::error(llvm::errs(), "strata opt")
+          << llvm::toString(C.takeError()) << '\n';
+      return ExitFailure;
+    }
+    Cluster = std::move(*C);
+  }
   bool Failed = false;
   std::string Output;
   for (size_t I = 0; I < Chunks.size(); ++I) {
@@ -193,7 +212,8 @@ int runOpt() {
     llvm::SourceMgr SM;
     unsigned Id = SM.AddNewSourceBuffer(
         llvm::MemoryBuffer::getMemBuffer(Chunk, Name), llvm::SMLoc());
-    std::optional<std::string> Printed = processBuffer(SM, Id);
+    std::optional<std::string> Printed =
+        processBuffer(SM, Id, Cluster ? &*Cluster : nullptr);
     if (I)
       Output += std::string(SplitMarker) + "\n";
     if (Printed)

@@ -161,6 +161,10 @@ def main():
     # Good checkpoints.
     hf_checkpoint(out, "hf-llama", st=safetensors_bytes(t))
     hf_checkpoint(out, "hf-config-only")
+    # Eight layers and eight KV heads, for placement tests.
+    hf_checkpoint(out, "hf-8-layers", cfg=config(num_hidden_layers=8, num_attention_heads=8,
+                                                  num_key_value_heads=8, hidden_size=64,
+                                                  intermediate_size=128, vocab_size=256))
     sharded(out, "hf-sharded")
     write(os.path.join(out, "tiny.gguf"), gguf_bytes())
     write(os.path.join(out, "tiny-v3.gguf"), gguf_bytes(version=3))

@@ -1,0 +1,726 @@
+//===- PlanJSON.cpp - The plan file: writer and validating reader ---------===//
+//
+// The plan file is the only contract between compile and run, so the reader
+// trusts nothing: every field is checked for presence, type and range, and
+// the first problem is reported with the file and the field's path
+// ("plan.json: buffers[3].device: expected a device index, ...").
+//
+// llvm::json::Path is not used for the paths: its messages read "expected
+// string at plan.buffers[3]" and take only string literals, while ours
+// carry numbers ("device 5 does not exist (the plan has 2 devices)").
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/plan/Plan.h"
+
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <utility>
+
+using namespace llvm;
+
+namespace strata::plan {
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// LLVM 14's JSON parser clamps integers beyond int64 to INT64_MAX without
+/// an error, so the largest value that reads back unambiguously is one
+/// below it; the reader refuses INT64_MAX itself.
+constexpr uint64_t MaxExactInteger =
+    static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - 1;
+
+/// Names come from model files and may not be UTF-8; llvm::json asserts on
+/// such strings, so they are repaired (U+FFFD) rather than crash the writer.
+json::Value text(StringRef S) {
+  if (json::isUTF8(S))
+    return json::Value(S.str());
+  return json::Value(json::fixUTF8(S));
+}
+
+json::Value count(uint64_t N) {
+  assert(N <= MaxExactInteger && "count too large for the plan format");
+  return json::Value(N);
+}
+
+/// llvm::json prints doubles with 17 significant digits, which reads back
+/// bit-exactly, except for three values: -0 would read back as the integer
+/// 0, and inf/nan would print as bare words that are not JSON. -0 becomes 0
+/// and a non-finite figure becomes null ("no prediction").
+json::Value seconds(double D) {
+  if (!std::isfinite(D))
+    return json::Value(nullptr);
+  if (D == 0)
+    return json::Value(0.0);
+  return json::Value(D);
+}
+
+/// ClusterJSON holds JSON text; it is embedded as a value so that the plan
+/// stays one readable document.
+json::Value clusterDescription(StringRef Text) {
+  if (Text.empty())
+    return json::Value(nullptr);
+  Expected<json::Value> V = json::parse(Text);
+  if (!V) {
+    // A bug in the caller: ClusterJSON always comes from clusterToJSON.
+    consumeError(V.takeError());
+    assert(false && "Plan::ClusterJSON is not valid JSON");
+    return json::Value(nullptr);
+  }
+  assert(V->getAsObject() && "Plan::ClusterJSON is not a JSON object");
+  return std::move(*V);
+}
+
+json::Value locationToJSON(const Location &L) {
+  switch (L.Where) {
+  case Location::Kind::Device:
+    return json::Value(static_cast<int64_t>(L.Device));
+  case Location::Kind::Host:
+    return json::Value("host");
+  case Location::Kind::Disk:
+    return json::Value("disk");
+  }
+  llvm_unreachable("unknown location kind");
+}
+
+json::Value deviceToJSON(const Device &D) {
+  return json::Object{
+      {"index", D.Index},
+      {"kind", text(D.Kind)},
+      {"name", text(D.Name)},
+      {"node", D.Node},
+      {"capacity_bytes", count(D.CapacityBytes)},
+      {"reserve_bytes", count(D.ReserveBytes)},
+      {"weight_bytes", count(D.WeightBytes)},
+      {"kv_cache_bytes", count(D.KVCacheBytes)},
+      {"activation_bytes", count(D.ActivationBytes)},
+      {"workspace_bytes", count(D.WorkspaceBytes)},
+      {"predicted", json::Object{{"prefill_s", seconds(D.PrefillSeconds)},
+                                 {"decode_s", seconds(D.DecodeSeconds)}}},
+  };
+}
+
+json::Value bufferToJSON(const Buffer &B) {
+  json::Array Shape;
+  for (int64_t Dim : B.Shape)
+    Shape.push_back(Dim);
+  json::Object O{
+      {"name", text(B.Name)},
+      {"kind", text(B.Kind)},
+      {"bytes", count(B.Bytes)},
+      {"dtype", text(B.DType)},
+      {"shape", std::move(Shape)},
+      {"device", locationToJSON(B.Where)},
+      {"layer", B.Layer ? json::Value(*B.Layer) : json::Value(nullptr)},
+      {"placed_by", text(B.PlacedBy)},
+  };
+  // Optional keys are left out rather than written empty, so that the
+  // common buffer stays one short object.
+  if (!B.Role.empty())
+    O["role"] = text(B.Role);
+  if (B.ShardInfo)
+    O["shard"] = json::Object{{"index", B.ShardInfo->Index},
+                              {"count", B.ShardInfo->Count},
+                              {"axis", B.ShardInfo->Axis}};
+  return O;
+}
+
+} // namespace
+
+json::Value planToJSON(const Plan &P) {
+  const ModelInfo &M = P.Model;
+  const Options &O = P.Opts;
+  json::Array Devices, Buffers, Fallbacks;
+  for (const Device &D : P.Devices)
+    Devices.push_back(deviceToJSON(D));
+  for (const Buffer &B : P.Buffers)
+    Buffers.push_back(bufferToJSON(B));
+  for (const Fallback &F : P.Fallbacks)
+    Fallbacks.push_back(json::Object{{"buffer", text(F.Buffer)},
+                                     {"kind", text(F.Kind)},
+                                     {"reason", text(F.Reason)}});
+  // The version written is the one this code writes, whatever P.Version
+  // says: the layout below is version FormatVersion's.
+  return json::Object{
+      {"format_version", FormatVersion},
+      {"model", json::Object{{"name", text(M.Name)},
+                             {"source", text(M.Source)},
+                             {"format", text(M.Format)},
+                             {"fingerprint", text(M.Fingerprint)},
+                             {"parameters", count(M.Parameters)},
+                             {"weight_bytes", count(M.WeightBytes)},
+                             {"layers", M.Layers}}},
+      {"cluster",
+       json::Object{{"spec", text(P.ClusterSpec)},
+                    {"description", clusterDescription(P.ClusterJSON)}}},
+      {"options", json::Object{{"strategy", text(O.Strategy)},
+                               {"kv_strategy", text(O.KVStrategy)},
+                               {"batch", O.Batch},
+                               {"context", O.Context},
+                               {"prefill_tokens", O.PrefillTokens},
+                               {"kv_dtype", text(O.KVDType)},
+                               {"no_offload", O.NoOffload}}},
+      {"strategy", text(P.Strategy)},
+      {"multi_device", P.MultiDevice},
+      {"devices", std::move(Devices)},
+      {"buffers", std::move(Buffers)},
+      {"fallbacks", std::move(Fallbacks)},
+      {"predicted",
+       json::Object{
+           {"prefill_s", seconds(P.Predicted.PrefillSeconds)},
+           {"decode_s_per_step", seconds(P.Predicted.DecodeSecondsPerStep)},
+           {"decode_tokens_per_s",
+            seconds(P.Predicted.DecodeTokensPerSecond)}}},
+  };
+}
+
+std::string planToString(const Plan &P) {
+  // llvm::json's printer writes object keys sorted, which is what makes
+  // the output byte-identical for identical plans.
+  return formatv("{0:2}", planToJSON(P)).str() + "\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Where a value sits in the document, e.g. buffers[3].device. A chain of
+/// stack frames, formatted only when an error is reported, so that a valid
+/// plan costs no string building. Keep every link as a named local: a
+/// temporary would leave its children dangling.
+class FieldPath {
+public:
+  FieldPath() = default; ///< The document itself.
+  FieldPath field(StringRef Name) const { return FieldPath(this, Name, 0); }
+  FieldPath index(size_t I) const { return FieldPath(this, "", I); }
+
+  bool isRoot() const { return !Parent; }
+  void print(raw_ostream &OS) const {
+    if (!Parent)
+      return;
+    Parent->print(OS);
+    if (Name.empty())
+      OS << '[' << Index << ']';
+    else
+      OS << (Parent->Parent ? "." : "") << Name;
+  }
+
+private:
+  FieldPath(const FieldPath *Parent, StringRef Name, size_t Index)
+      : Parent(Parent), Name(Name), Index(Index) {}
+
+  const FieldPath *Parent = nullptr;
+  StringRef Name; ///< Empty for an array element.
+  size_t Index = 0;
+};
+
+/// Reads one plan document. Every read* call returns false after recording
+/// the first problem; callers chain them with && so that reading stops at
+/// the first one and the error reported does not depend on later fields.
+class PlanReader {
+public:
+  explicit PlanReader(StringRef File) : File(File) {}
+
+  Expected<Plan> read(const json::Value &Root);
+
+private:
+  bool fail(const FieldPath &At, const Twine &Message);
+
+  // Objects and their keys.
+  const json::Object *object(const json::Value &V, const FieldPath &At);
+  const json::Value *required(const json::Object &O, const FieldPath &At,
+                              StringRef Key);
+  const json::Object *object(const json::Object &O, const FieldPath &At,
+                             StringRef Key);
+  const json::Array *array(const json::Object &O, const FieldPath &At,
+                           StringRef Key);
+
+  // Scalars, by key. Every integer in a plan is a count, a size or an
+  // index, hence never negative.
+  bool string(const json::Object &O, const FieldPath &At, StringRef Key,
+              std::string &Out);
+  bool boolean(const json::Object &O, const FieldPath &At, StringRef Key,
+               bool &Out);
+  template <typename T>
+  bool integer(const json::Object &O, const FieldPath &At, StringRef Key,
+               T &Out);
+  template <typename T>
+  bool integer(const json::Value &V, const FieldPath &At, T &Out);
+  bool seconds(const json::Object &O, const FieldPath &At, StringRef Key,
+               double &Out);
+
+  // The sections of the plan, in file order.
+  bool version(const json::Object &Root);
+  bool model(const json::Object &Root, ModelInfo &M);
+  bool cluster(const json::Object &Root, Plan &P);
+  bool options(const json::Object &Root, Options &O);
+  bool devices(const json::Object &Root, std::vector<Device> &Out);
+  bool device(const json::Value &V, const FieldPath &At, size_t Position,
+              Device &D);
+  bool buffers(const json::Object &Root, size_t NumDevices,
+               std::vector<Buffer> &Out);
+  bool buffer(const json::Value &V, const FieldPath &At, size_t NumDevices,
+              Buffer &B);
+  bool location(const json::Value &V, const FieldPath &At, size_t NumDevices,
+                Location &L);
+  bool shard(const json::Object &O, const FieldPath &At, const Buffer &B,
+             Shard &S);
+  bool fallbacks(const json::Object &Root, std::vector<Fallback> &Out);
+  bool predictions(const json::Object &Root, Predictions &Out);
+
+  StringRef File;
+  std::string Problem; ///< The first error, without the file name.
+};
+
+bool PlanReader::fail(const FieldPath &At, const Twine &Message) {
+  if (!Problem.empty())
+    return false;
+  raw_string_ostream OS(Problem);
+  At.print(OS);
+  if (!At.isRoot())
+    OS << ": ";
+  OS << Message;
+  return false;
+}
+
+const json::Object *PlanReader::object(const json::Value &V,
+                                       const FieldPath &At) {
+  if (const json::Object *O = V.getAsObject())
+    return O;
+  fail(At, "expected an object");
+  return nullptr;
+}
+
+const json::Value *PlanReader::required(const json::Object &O,
+                                        const FieldPath &At, StringRef Key) {
+  if (const json::Value *V = O.get(Key))
+    return V;
+  FieldPath Here = At.field(Key);
+  fail(Here, "required field is missing");
+  return nullptr;
+}
+
+const json::Object *PlanReader::object(const json::Object &O,
+                                       const FieldPath &At, StringRef Key) {
+  const json::Value *V = required(O, At, Key);
+  FieldPath Here = At.field(Key);
+  return V ? object(*V, Here) : nullptr;
+}
+
+const json::Array *PlanReader::array(const json::Object &O, const FieldPath &At,
+                                     StringRef Key) {
+  const json::Value *V = required(O, At, Key);
+  if (!V)
+    return nullptr;
+  if (const json::Array *A = V->getAsArray())
+    return A;
+  FieldPath Here = At.field(Key);
+  fail(Here, "expected an array");
+  return nullptr;
+}
+
+bool PlanReader::string(const json::Object &O, const FieldPath &At,
+                        StringRef Key, std::string &Out) {
+  const json::Value *V = required(O, At, Key);
+  if (!V)
+    return false;
+  if (Optional<StringRef> S = V->getAsString()) {
+    Out = S->str();
+    return true;
+  }
+  FieldPath Here = At.field(Key);
+  return fail(Here, "expected a string");
+}
+
+bool PlanReader::boolean(const json::Object &O, const FieldPath &At,
+                         StringRef Key, bool &Out) {
+  const json::Value *V = required(O, At, Key);
+  if (!V)
+    return false;
+  if (Optional<bool> B = V->getAsBoolean()) {
+    Out = *B;
+    return true;
+  }
+  FieldPath Here = At.field(Key);
+  return fail(Here, "expected true or false");
+}
+
+template <typename T>
+bool PlanReader::integer(const json::Value &V, const FieldPath &At, T &Out) {
+  // getAsUINT64 accepts only numbers written as integers: 1.0 or 1e3 for a
+  // byte count would hint at a writer that went through doubles.
+  Optional<uint64_t> N = V.getAsUINT64();
+  if (!N) {
+    Optional<double> D = V.getAsNumber();
+    if (D && *D < 0)
+      return fail(At, formatv("expected a non-negative integer, got {0}", V));
+    return fail(At, "expected a non-negative integer");
+  }
+  const uint64_t Max =
+      std::min<uint64_t>(std::numeric_limits<T>::max(), MaxExactInteger);
+  if (*N > Max)
+    return fail(At, formatv("out of range (at most {0})", Max));
+  Out = static_cast<T>(*N);
+  return true;
+}
+
+template <typename T>
+bool PlanReader::integer(const json::Object &O, const FieldPath &At,
+                         StringRef Key, T &Out) {
+  const json::Value *V = required(O, At, Key);
+  FieldPath Here = At.field(Key);
+  return V && integer(*V, Here, Out);
+}
+
+bool PlanReader::seconds(const json::Object &O, const FieldPath &At,
+                         StringRef Key, double &Out) {
+  const json::Value *V = required(O, At, Key);
+  if (!V)
+    return false;
+  if (V->getAsNull()) {
+    // The writer's spelling of a non-finite figure: no prediction.
+    Out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  FieldPath Here = At.field(Key);
+  // 1e400 parses as inf; a plan never holds one (see seconds() above).
+  Optional<double> D = V->getAsNumber();
+  if (!D || !std::isfinite(*D))
+    return fail(Here, "expected a finite number or null");
+  Out = *D;
+  return true;
+}
+
+bool PlanReader::version(const json::Object &Root) {
+  // Checked before anything else: another version may lay out every other
+  // field differently, and its message is the one that helps.
+  FieldPath At;
+  const json::Value *V = Root.get("format_version");
+  if (!V)
+    return fail(At, "format_version: required field is missing (is this a "
+                    "Strata plan?)");
+  if (!V->getAsNumber())
+    return fail(At, "format_version: expected an integer");
+  Optional<int64_t> N = V->getAsInteger();
+  if (N && *N == FormatVersion)
+    return true;
+  return fail(At, formatv("format_version {0} is not supported (this build "
+                          "reads version {1}); recompile the plan with this "
+                          "strata",
+                          *V, FormatVersion));
+}
+
+bool PlanReader::model(const json::Object &Root, ModelInfo &M) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("model");
+  const json::Object *O = object(Root, Doc, "model");
+  return O && string(*O, At, "name", M.Name) &&
+         string(*O, At, "source", M.Source) &&
+         string(*O, At, "format", M.Format) &&
+         string(*O, At, "fingerprint", M.Fingerprint) &&
+         integer(*O, At, "parameters", M.Parameters) &&
+         integer(*O, At, "weight_bytes", M.WeightBytes) &&
+         integer(*O, At, "layers", M.Layers);
+}
+
+bool PlanReader::cluster(const json::Object &Root, Plan &P) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("cluster");
+  const json::Object *O = object(Root, Doc, "cluster");
+  if (!O || !string(*O, At, "spec", P.ClusterSpec))
+    return false;
+  const json::Value *D = required(*O, At, "description");
+  if (!D)
+    return false;
+  if (D->getAsNull()) {
+    P.ClusterJSON.clear();
+    return true;
+  }
+  if (!D->getAsObject()) {
+    FieldPath Here = At.field("description");
+    return fail(Here, "expected an object or null");
+  }
+  // Compact with sorted keys: the canonical text, so that writing the plan
+  // again reproduces the same bytes.
+  P.ClusterJSON = formatv("{0}", *D).str();
+  return true;
+}
+
+bool PlanReader::options(const json::Object &Root, Options &Opts) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("options");
+  const json::Object *O = object(Root, Doc, "options");
+  return O && string(*O, At, "strategy", Opts.Strategy) &&
+         string(*O, At, "kv_strategy", Opts.KVStrategy) &&
+         integer(*O, At, "batch", Opts.Batch) &&
+         integer(*O, At, "context", Opts.Context) &&
+         integer(*O, At, "prefill_tokens", Opts.PrefillTokens) &&
+         string(*O, At, "kv_dtype", Opts.KVDType) &&
+         boolean(*O, At, "no_offload", Opts.NoOffload);
+}
+
+bool PlanReader::device(const json::Value &V, const FieldPath &At,
+                        size_t Position, Device &D) {
+  const json::Object *O = object(V, At);
+  if (!O || !integer(*O, At, "index", D.Index))
+    return false;
+  // Buffers name devices by index; the index must also be the position so
+  // that devices[i] is device i.
+  if (D.Index != Position) {
+    FieldPath Here = At.field("index");
+    return fail(Here, formatv("expected {0} (devices are listed in index "
+                              "order), got {1}",
+                              Position, D.Index));
+  }
+  if (!string(*O, At, "kind", D.Kind) || !string(*O, At, "name", D.Name) ||
+      !integer(*O, At, "node", D.Node) ||
+      !integer(*O, At, "capacity_bytes", D.CapacityBytes) ||
+      !integer(*O, At, "reserve_bytes", D.ReserveBytes) ||
+      !integer(*O, At, "weight_bytes", D.WeightBytes) ||
+      !integer(*O, At, "kv_cache_bytes", D.KVCacheBytes) ||
+      !integer(*O, At, "activation_bytes", D.ActivationBytes) ||
+      !integer(*O, At, "workspace_bytes", D.WorkspaceBytes))
+    return false;
+  FieldPath PredictedAt = At.field("predicted");
+  const json::Object *Predicted = object(*O, At, "predicted");
+  return Predicted &&
+         seconds(*Predicted, PredictedAt, "prefill_s", D.PrefillSeconds) &&
+         seconds(*Predicted, PredictedAt, "decode_s", D.DecodeSeconds);
+}
+
+bool PlanReader::devices(const json::Object &Root, std::vector<Device> &Out) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("devices");
+  const json::Array *A = array(Root, Doc, "devices");
+  if (!A)
+    return false;
+  Out.resize(A->size());
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = At.index(I);
+    if (!device((*A)[I], Here, I, Out[I]))
+      return false;
+  }
+  return true;
+}
+
+bool PlanReader::location(const json::Value &V, const FieldPath &At,
+                          size_t NumDevices, Location &L) {
+  if (Optional<StringRef> S = V.getAsString()) {
+    if (*S == "host") {
+      L = Location::host();
+      return true;
+    }
+    if (*S == "disk") {
+      L = Location::disk();
+      return true;
+    }
+  } else if (Optional<uint64_t> N = V.getAsUINT64()) {
+    if (*N >= NumDevices)
+      return fail(At, formatv("device {0} does not exist (the plan has {1} "
+                              "device{2})",
+                              *N, NumDevices, NumDevices == 1 ? "" : "s"));
+    L = Location::device(static_cast<unsigned>(*N));
+    return true;
+  }
+  return fail(At, "expected a device index, \"host\" or \"disk\"");
+}
+
+bool PlanReader::shard(const json::Object &O, const FieldPath &At,
+                       const Buffer &B, Shard &S) {
+  FieldPath Index = At.field("index");
+  FieldPath Axis = At.field("axis");
+  if (!integer(O, At, "index", S.Index) || !integer(O, At, "count", S.Count) ||
+      !integer(O, At, "axis", S.Axis))
+    return false;
+  if (S.Count == 0) {
+    FieldPath Count = At.field("count");
+    return fail(Count, "a tensor is split into at least 1 shard, got 0");
+  }
+  if (S.Index >= S.Count)
+    return fail(Index, formatv("shard {0} does not exist (shard.count is {1})",
+                               S.Index, S.Count));
+  // The shape is the shard's, so it has the split dimension.
+  if (static_cast<uint64_t>(S.Axis) >= B.Shape.size())
+    return fail(Axis, formatv("axis {0} is not a dimension of the shape "
+                              "(rank {1})",
+                              S.Axis, B.Shape.size()));
+  return true;
+}
+
+bool PlanReader::buffer(const json::Value &V, const FieldPath &At,
+                        size_t NumDevices, Buffer &B) {
+  const json::Object *O = object(V, At);
+  if (!O || !string(*O, At, "name", B.Name) ||
+      !string(*O, At, "kind", B.Kind) || !integer(*O, At, "bytes", B.Bytes) ||
+      !string(*O, At, "dtype", B.DType))
+    return false;
+
+  FieldPath ShapeAt = At.field("shape");
+  const json::Array *Shape = array(*O, At, "shape");
+  if (!Shape)
+    return false;
+  B.Shape.resize(Shape->size());
+  for (size_t I = 0; I < Shape->size(); ++I) {
+    FieldPath Here = ShapeAt.index(I);
+    if (!integer((*Shape)[I], Here, B.Shape[I]))
+      return false;
+  }
+
+  FieldPath DeviceAt = At.field("device");
+  const json::Value *Where = required(*O, At, "device");
+  if (!Where || !location(*Where, DeviceAt, NumDevices, B.Where))
+    return false;
+
+  FieldPath LayerAt = At.field("layer");
+  const json::Value *Layer = required(*O, At, "layer");
+  if (!Layer)
+    return false;
+  B.Layer.reset();
+  if (!Layer->getAsNull()) {
+    Optional<uint64_t> N = Layer->getAsUINT64();
+    if (!N || *N > MaxExactInteger)
+      return fail(LayerAt, "expected a non-negative integer or null");
+    B.Layer = static_cast<int64_t>(*N);
+  }
+
+  B.Role.clear();
+  if (O->get("role") && !string(*O, At, "role", B.Role))
+    return false;
+  if (!string(*O, At, "placed_by", B.PlacedBy))
+    return false;
+
+  B.ShardInfo.reset();
+  if (!O->get("shard"))
+    return true;
+  FieldPath ShardAt = At.field("shard");
+  const json::Object *SO = object(*O, At, "shard");
+  Shard S;
+  if (!SO || !shard(*SO, ShardAt, B, S))
+    return false;
+  B.ShardInfo = S;
+  return true;
+}
+
+bool PlanReader::buffers(const json::Object &Root, size_t NumDevices,
+                         std::vector<Buffer> &Out) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("buffers");
+  const json::Array *A = array(Root, Doc, "buffers");
+  if (!A)
+    return false;
+  Out.resize(A->size());
+  // (name, shard index) -> first position. An unsharded buffer counts as
+  // shard 0, so that a whole tensor and one of its shards also clash.
+  // std::map, not a hash map: nothing here may depend on hash order.
+  std::map<std::pair<std::string, unsigned>, size_t> Seen;
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = At.index(I);
+    Buffer &B = Out[I];
+    if (!buffer((*A)[I], Here, NumDevices, B))
+      return false;
+    unsigned ShardIndex = B.ShardInfo ? B.ShardInfo->Index : 0;
+    auto [It, New] = Seen.try_emplace({B.Name, ShardIndex}, I);
+    if (New)
+      continue;
+    if (B.ShardInfo)
+      return fail(Here, formatv("duplicate buffer \"{0}\" shard {1} (also "
+                                "buffers[{2}])",
+                                B.Name, ShardIndex, It->second));
+    return fail(Here, formatv("duplicate buffer \"{0}\" (also buffers[{1}])",
+                              B.Name, It->second));
+  }
+  return true;
+}
+
+bool PlanReader::fallbacks(const json::Object &Root,
+                           std::vector<Fallback> &Out) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("fallbacks");
+  const json::Array *A = array(Root, Doc, "fallbacks");
+  if (!A)
+    return false;
+  Out.resize(A->size());
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = At.index(I);
+    const json::Object *O = object((*A)[I], Here);
+    if (!O || !string(*O, Here, "buffer", Out[I].Buffer) ||
+        !string(*O, Here, "kind", Out[I].Kind) ||
+        !string(*O, Here, "reason", Out[I].Reason))
+      return false;
+  }
+  return true;
+}
+
+bool PlanReader::predictions(const json::Object &Root, Predictions &Out) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("predicted");
+  const json::Object *O = object(Root, Doc, "predicted");
+  return O && seconds(*O, At, "prefill_s", Out.PrefillSeconds) &&
+         seconds(*O, At, "decode_s_per_step", Out.DecodeSecondsPerStep) &&
+         seconds(*O, At, "decode_tokens_per_s", Out.DecodeTokensPerSecond);
+}
+
+Expected<Plan> PlanReader::read(const json::Value &RootValue) {
+  Plan P;
+  FieldPath Doc;
+  const json::Object *Root = RootValue.getAsObject();
+  if (!Root)
+    fail(Doc, "expected a JSON object at the top level");
+  else if (version(*Root) && model(*Root, P.Model) && cluster(*Root, P) &&
+           options(*Root, P.Opts) &&
+           string(*Root, Doc, "strategy", P.Strategy) &&
+           boolean(*Root, Doc, "multi_device", P.MultiDevice) &&
+           devices(*Root, P.Devices) &&
+           buffers(*Root, P.Devices.size(), P.Buffers) &&
+           fallbacks(*Root, P.Fallbacks) && predictions(*Root, P.Predicted)) {
+    P.Version = FormatVersion;
+    return P;
+  }
+  assert(!Problem.empty() && "a reader returned false without an error");
+  return createStringError(inconvertibleErrorCode(), File + ": " + Problem);
+}
+
+} // namespace
+
+/// json::ParseError keeps its line and column private and logs them as
+/// "[3:7, byte=20]: Expected ...". They are moved to the front, as
+/// "plan.json:3:7: invalid JSON: Expected ...", the form editors jump to.
+/// The parser's column is the offset just past the character it stopped
+/// on, i.e. that character's 1-based column, or 0 when it stopped at the
+/// start of a line (an empty file): that one is shown as column 1.
+static Error parseError(StringRef Path, Error E) {
+  std::string Log = toString(std::move(E));
+  unsigned Line = 0, Column = 0, Byte = 0;
+  int Consumed = 0;
+  if (std::sscanf(Log.c_str(), "[%u:%u, byte=%u]: %n", &Line, &Column, &Byte,
+                  &Consumed) == 3 &&
+      Consumed > 0)
+    return createStringError(inconvertibleErrorCode(),
+                             formatv("{0}:{1}:{2}: invalid JSON: {3}", Path,
+                                     Line, std::max(Column, 1u),
+                                     Log.substr(Consumed)));
+  return createStringError(inconvertibleErrorCode(),
+                           Path + ": invalid JSON: " + Log);
+}
+
+Expected<Plan> parsePlan(StringRef Text, StringRef Path) {
+  Expected<json::Value> Doc = json::parse(Text);
+  if (!Doc)
+    return parseError(Path, Doc.takeError());
+  return PlanReader(Path).read(*Doc);
+}
+
+} // namespace strata::plan

@@ -1,0 +1,217 @@
+//===- BuildPlan.cpp - The placed graph as a plan -------------------------===//
+
+#include "passes/BuildPlan.h"
+
+#include "passes/CostModel.h"
+#include "passes/Placement.h"
+
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <set>
+
+namespace strata::passes {
+namespace {
+
+llvm::Error planError(const llvm::Twine &Msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
+}
+
+/// The axis a tensor-parallel split cuts: columns (the input features) of
+/// projections back into the hidden state, heads of KV caches, rows (the
+/// output features) of everything else.
+int64_t splitAxis(const ir::Value &V) {
+  if (V.Kind == ir::ValueKind::KVCache)
+    return 2;
+  llvm::StringRef N = V.Name;
+  for (llvm::StringRef Suffix :
+       {"o_proj.weight", "down_proj.weight", "attn_output.weight",
+        "ffn_down.weight", ".w2.weight"})
+    if (N.endswith(Suffix))
+      return 1;
+  return 0;
+}
+
+/// Splits V over Count shards along its split axis; shard I's shape.
+std::vector<int64_t> shardShape(const ir::Value &V, int64_t Axis,
+                                unsigned Count, unsigned I) {
+  std::vector<int64_t> S(V.Type.Dims.dims().begin(), V.Type.Dims.dims().end());
+  int64_t Dim = S[Axis];
+  S[Axis] = Dim / Count + (static_cast<int64_t>(I) < Dim % Count ? 1 : 0);
+  return S;
+}
+
+/// Seconds the ops of one program take in sequence, each on its devices,
+/// with transfers where an operand was made elsewhere and offloaded weights
+/// streamed in; and each device's share.
+double predictProgram(const ir::Graph &G, const cluster::Cluster &C,
+                      ir::ProgramId P, std::vector<double> &PerDevice) {
+  double Total = 0;
+  for (ir::OpId O : G.getProgram(P).Body) {
+    const ir::Op &Op = G.getOp(O);
+    Placement Where = getPlacement(Op.Attrs);
+    if (Where.Devices.empty())
+      Where.Devices = {0};
+    double N = static_cast<double>(Where.Devices.size());
+    OpCost Cost = computeOpCost(G, Op);
+    Cost.Flops /= N;
+    Cost.Bytes /= N;
+    const cluster::Device &D = C.Devices[Where.Devices[0]];
+    double Seconds = predictSeconds(Cost, D, G.getValue(Op.Result).Type.Elem);
+    for (ir::ValueId In : Op.Operands) {
+      const ir::Value &Val = G.getValue(In);
+      double Bytes =
+          static_cast<double>(llvm::cantFail(Val.Type.getByteSize()));
+      if (Val.isShared()) {
+        Placement W = getPlacement(Val.Attrs);
+        if (W.Where == Placement::Kind::Host)
+          Seconds += transferSeconds(Bytes, C.HostLinks[Where.Devices[0]]);
+        else if (W.Where == Placement::Kind::Disk)
+          Seconds += C.DiskBandwidth > 0 ? Bytes / C.DiskBandwidth : 0;
+        continue;
+      }
+      if (Val.isDeclared())
+        continue;
+      Placement From = getPlacement(G.getOp(Val.Def).Attrs);
+      if (From.Devices.empty() ||
+          std::set<unsigned>(From.Devices.begin(), From.Devices.end()) ==
+              std::set<unsigned>(Where.Devices.begin(), Where.Devices.end()))
+        continue;
+      Seconds +=
+          transferSeconds(Bytes, C.link(From.Devices[0], Where.Devices[0]));
+    }
+    Total += Seconds;
+    for (unsigned Dv : Where.Devices)
+      PerDevice[Dv] += Seconds;
+  }
+  return Total;
+}
+
+} // namespace
+
+std::string fingerprintGraph(const ir::Graph &G) {
+  std::vector<plan::WeightSignature> Sigs;
+  for (ir::ValueId V : G.sharedValues()) {
+    const ir::Value &Val = G.getValue(V);
+    if (Val.Kind != ir::ValueKind::Weight)
+      continue;
+    Sigs.push_back({Val.Name, ir::getDTypeName(Val.Type.Elem).str(),
+                    std::vector<int64_t>(Val.Type.Dims.dims().begin(),
+                                         Val.Type.Dims.dims().end())});
+  }
+  return plan::planFingerprint(Sigs);
+}
+
+llvm::Expected<plan::Plan>
+buildPlan(const ir::Graph &G, const cluster::Cluster &C, const PassContext &Ctx,
+          plan::ModelInfo Model, plan::Options Opts) {
+  plan::Plan P;
+  P.Model = std::move(Model);
+  P.Opts = std::move(Opts);
+  P.ClusterSpec = C.Spec;
+  {
+    std::string S;
+    llvm::raw_string_ostream OS(S);
+    OS << cluster::clusterToJSON(C);
+    P.ClusterJSON = OS.str();
+  }
+  for (const cluster::Device &D : C.Devices) {
+    plan::Device PD;
+    PD.Index = D.Index;
+    PD.Kind = cluster::getDeviceKindName(D.Kind).str();
+    PD.Name = D.Name;
+    PD.Node = D.Node;
+    PD.CapacityBytes = D.CapacityBytes;
+    PD.ReserveBytes = D.ReserveBytes;
+    P.Devices.push_back(std::move(PD));
+  }
+
+  std::set<unsigned> Used;
+  for (ir::ValueId V : G.sharedValues()) {
+    const ir::Value &Val = G.getValue(V);
+    Placement Where = getPlacement(Val.Attrs);
+    plan::Buffer B;
+    B.Name = Val.Name;
+    B.Kind = Val.Kind == ir::ValueKind::KVCache ? "kv_cache" : "weight";
+    B.DType = ir::getDTypeName(Val.Type.Elem).str();
+    B.Layer = Val.Attrs.getInt(ir::AttrKeys::Layer);
+    B.Role = std::string(Val.Attrs.getString("role").value_or(""));
+    B.PlacedBy =
+        std::string(Val.Attrs.getString(PlacementKeys::PlacedBy).value_or(""));
+    B.Shape.assign(Val.Type.Dims.dims().begin(), Val.Type.Dims.dims().end());
+    uint64_t Whole = llvm::cantFail(Val.Type.getByteSize());
+    switch (Where.Where) {
+    case Placement::Kind::None:
+      return planError("tensor '" + Val.Name + "' was not placed");
+    case Placement::Kind::Host:
+    case Placement::Kind::Disk:
+      B.Where = Where.Where == Placement::Kind::Host ? plan::Location::host()
+                                                     : plan::Location::disk();
+      B.Bytes = Whole;
+      P.Buffers.push_back(std::move(B));
+      continue;
+    case Placement::Kind::Devices:
+      break;
+    }
+    unsigned Count = Where.Devices.size();
+    bool Copies = Count > 1 && Val.Kind == ir::ValueKind::Weight &&
+                  isReplicatedUnderTensorParallel(G, V);
+    int64_t Axis = Copies ? -1 : splitAxis(Val);
+    for (unsigned I = 0; I < Count; ++I) {
+      plan::Buffer S = B;
+      unsigned D = Where.Devices[I];
+      if (D >= C.size())
+        return planError("tensor '" + Val.Name + "' is on device " +
+                         llvm::Twine(D) + ", which does not exist");
+      S.Where = plan::Location::device(D);
+      Used.insert(D);
+      if (Count == 1 || Copies) {
+        S.Bytes = Whole;
+      } else {
+        S.Shape = shardShape(Val, Axis, Count, I);
+        auto Shape = ir::Shape::get(S.Shape);
+        if (!Shape)
+          return Shape.takeError();
+        auto Bytes = ir::getByteSize(Val.Type.Elem, Shape->numElements());
+        if (!Bytes)
+          return planError("tensor '" + Val.Name + "' cannot be split " +
+                           llvm::Twine(Count) +
+                           " ways: " + toString(Bytes.takeError()));
+        S.Bytes = *Bytes;
+      }
+      if (Count > 1)
+        S.ShardInfo = plan::Shard{I, Count, Axis};
+      (Val.Kind == ir::ValueKind::KVCache ? P.Devices[D].KVCacheBytes
+                                          : P.Devices[D].WeightBytes) +=
+          S.Bytes;
+      P.Buffers.push_back(std::move(S));
+    }
+  }
+
+  auto Loads = computeDeviceLoads(G, C.size());
+  if (!Loads)
+    return Loads.takeError();
+  for (size_t D = 0; D < C.size(); ++D)
+    P.Devices[D].ActivationBytes = (*Loads)[D].Activations;
+
+  std::vector<double> Prefill(C.size(), 0), Decode(C.size(), 0);
+  if (std::optional<ir::ProgramId> Pre = G.lookupProgram("prefill"))
+    P.Predicted.PrefillSeconds = predictProgram(G, C, *Pre, Prefill);
+  if (std::optional<ir::ProgramId> Dec = G.lookupProgram("decode"))
+    P.Predicted.DecodeSecondsPerStep = predictProgram(G, C, *Dec, Decode);
+  if (P.Predicted.DecodeSecondsPerStep > 0)
+    P.Predicted.DecodeTokensPerSecond =
+        static_cast<double>(P.Opts.Batch) / P.Predicted.DecodeSecondsPerStep;
+  for (size_t D = 0; D < C.size(); ++D) {
+    P.Devices[D].PrefillSeconds = Prefill[D];
+    P.Devices[D].DecodeSeconds = Decode[D];
+  }
+
+  P.MultiDevice = Used.size() > 1;
+  P.Strategy = P.MultiDevice ? Ctx.getResult("strategy") : "single-device";
+  for (const FallbackRecord &F : Ctx.fallbacks())
+    P.Fallbacks.push_back({F.Tensor, F.Kind, F.Reason});
+  return P;
+}
+
+} // namespace strata::passes

@@ -1,0 +1,213 @@
+//===- PlaceFallbacks.cpp - Move what does not fit ------------------------===//
+//
+// After the strategies, a device may hold more than it can: its weights,
+// KV caches, activation estimate and runtime reserve over its capacity.
+// Tensors are moved off it, most movable first (weights outside the layers,
+// then the last layers' weights, largest first, then KV caches), each by
+// the first fallback that works:
+//
+//   next-device  another device with room, the fastest link away first
+//   shard        split over several devices of the node with room
+//   host         pinned host memory (weights only; not with no-offload)
+//   disk         read through mmap (weights only; not with no-offload)
+//
+// Each fallback taken is recorded with its reason. A device still over
+// capacity afterwards is reported by verify-placement.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "passes/Placement.h"
+
+#include "ir/Units.h"
+#include "ir/cluster/Cluster.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+namespace strata::passes {
+namespace {
+
+class PlaceFallbacksPass : public Pass {
+public:
+  explicit PlaceFallbacksPass(bool Offload) : Offload(Offload) {}
+  llvm::StringRef getName() const override { return "place-fallbacks"; }
+
+  llvm::Error run(ir::Graph &G, PassContext &Ctx) override {
+    auto Cl = Ctx.getCluster(getName());
+    if (!Cl)
+      return Cl.takeError();
+    const cluster::Cluster &C = **Cl;
+    auto Loads = computeDeviceLoads(G, C.size());
+    if (!Loads)
+      return Loads.takeError();
+    std::vector<int64_t> Free(C.size());
+    for (size_t D = 0; D < C.size(); ++D)
+      Free[D] = static_cast<int64_t>(C.Devices[D].usableBytes()) -
+                static_cast<int64_t>((*Loads)[D].total());
+    std::vector<int64_t> HostFree(C.numNodes(),
+                                  static_cast<int64_t>(C.HostBytesPerNode));
+
+    int64_t Moves = 0;
+    for (unsigned D = 0; D < C.size(); ++D) {
+      if (Free[D] >= 0)
+        continue;
+      for (ir::ValueId V : candidates(G, D)) {
+        if (Free[D] >= 0)
+          break;
+        ir::Value &Val = G.getValue(V);
+        int64_t Bytes =
+            static_cast<int64_t>(llvm::cantFail(Val.Type.getByteSize()));
+        std::string Over =
+            llvm::formatv("{0} is over capacity by {1}", deviceName(C, D),
+                          ir::formatBytes(-Free[D]))
+                .str();
+        if (std::optional<unsigned> To = nextDevice(C, Free, D, Bytes)) {
+          move(G, Ctx, V, onDevices({*To}), "next-device",
+               Over + "; moved to " + deviceName(C, *To) + ", which has " +
+                   ir::formatBytes(Free[*To]) + " free");
+          Free[*To] -= Bytes;
+        } else if (std::vector<unsigned> Group =
+                       shardGroup(C, Free, D, Bytes, splitUnits(Val));
+                   !Group.empty()) {
+          std::string Names;
+          for (unsigned M : Group)
+            Names += (Names.empty() ? "" : ", ") + deviceName(C, M);
+          move(G, Ctx, V, onDevices(Group), "shard",
+               Over + "; no device has room for all " + ir::formatBytes(Bytes) +
+                   ", so it is split over " + Names);
+          for (unsigned M : Group)
+            Free[M] -= static_cast<int64_t>(shareOf(Bytes, Group.size()));
+        } else if (Offload && Val.Kind == ir::ValueKind::Weight &&
+                   HostFree[C.Devices[D].Node] >= Bytes) {
+          move(G, Ctx, V, {Placement::Kind::Host, {}}, "host",
+               Over + "; no device has room, so it stays in pinned host "
+                      "memory and is streamed in for its ops");
+          HostFree[C.Devices[D].Node] -= Bytes;
+        } else if (Offload && Val.Kind == ir::ValueKind::Weight) {
+          move(G, Ctx, V, {Placement::Kind::Disk, {}}, "disk",
+               Over + "; neither devices nor pinned host memory have room, "
+                      "so it is read from disk through mmap");
+        } else {
+          continue; // Nothing can take it; verify-placement will say so.
+        }
+        Free[D] += Bytes;
+        ++Moves;
+      }
+    }
+    Ctx.addStatistic(getName(), "fallbacks", Moves);
+    Ctx.setResult("offload", Offload ? "allowed" : "forbidden");
+    return llvm::Error::success();
+  }
+
+private:
+  /// Values on device D (alone), most movable first.
+  static std::vector<ir::ValueId> candidates(const ir::Graph &G, unsigned D) {
+    struct Candidate {
+      int Rank;
+      int64_t Layer;
+      uint64_t Bytes;
+      ir::ValueId V;
+    };
+    std::vector<Candidate> Cs;
+    for (ir::ValueId V : G.sharedValues()) {
+      const ir::Value &Val = G.getValue(V);
+      Placement P = getPlacement(Val.Attrs);
+      if (P.Where != Placement::Kind::Devices || P.Devices.size() != 1 ||
+          P.Devices[0] != D)
+        continue;
+      std::optional<int64_t> L = Val.Attrs.getInt(ir::AttrKeys::Layer);
+      int Rank = Val.Kind == ir::ValueKind::KVCache ? 2 : (L ? 1 : 0);
+      Cs.push_back(
+          {Rank, L.value_or(0), llvm::cantFail(Val.Type.getByteSize()), V});
+    }
+    // Non-layer weights, then layer weights from the last layer back, then
+    // caches; largest first within each; ties by id (reproducible).
+    llvm::sort(Cs, [](const Candidate &A, const Candidate &B) {
+      return std::make_tuple(A.Rank, -A.Layer, -static_cast<int64_t>(A.Bytes),
+                             A.V) <
+             std::make_tuple(B.Rank, -B.Layer, -static_cast<int64_t>(B.Bytes),
+                             B.V);
+    });
+    std::vector<ir::ValueId> Out;
+    for (const Candidate &C : Cs)
+      Out.push_back(C.V);
+    return Out;
+  }
+
+  /// Another device with room, the fastest link away first, then by index.
+  static std::optional<unsigned> nextDevice(const cluster::Cluster &C,
+                                            const std::vector<int64_t> &Free,
+                                            unsigned From, int64_t Bytes) {
+    std::optional<unsigned> Best;
+    for (unsigned D = 0; D < C.size(); ++D) {
+      if (D == From || Free[D] < Bytes)
+        continue;
+      if (!Best || C.link(From, D).Bandwidth > C.link(From, *Best).Bandwidth)
+        Best = D;
+    }
+    return Best;
+  }
+
+  /// The fewest devices of From's node (most free first, From itself
+  /// included once the tensor leaves it) whose free memory holds Bytes
+  /// split evenly; empty if none.
+  /// How many whole pieces V splits into: a KV cache's heads, a weight's
+  /// rows.
+  static int64_t splitUnits(const ir::Value &V) {
+    const ir::Shape &S = V.Type.Dims;
+    if (V.Kind == ir::ValueKind::KVCache)
+      return S.rank() == 4 ? S[2] : 1;
+    return S.rank() ? S[0] : 1;
+  }
+
+  static std::vector<unsigned> shardGroup(const cluster::Cluster &C,
+                                          const std::vector<int64_t> &Free,
+                                          unsigned From, int64_t Bytes,
+                                          int64_t Units) {
+    // The tensor's own device may keep a share of it too.
+    std::vector<int64_t> Room = Free;
+    Room[From] += Bytes;
+    std::vector<unsigned> Others;
+    for (unsigned D = 0; D < C.size(); ++D)
+      if (C.Devices[D].Node == C.Devices[From].Node && Room[D] > 0)
+        Others.push_back(D);
+    llvm::stable_sort(
+        Others, [&](unsigned A, unsigned B) { return Room[A] > Room[B]; });
+    for (size_t N = 2; N <= Others.size(); ++N) {
+      if (Units % static_cast<int64_t>(N) != 0)
+        continue; // Whole heads (or rows) per device.
+      int64_t Share = static_cast<int64_t>(shareOf(Bytes, N));
+      if (Room[Others[N - 1]] >= Share) {
+        std::vector<unsigned> Group(Others.begin(), Others.begin() + N);
+        llvm::sort(Group);
+        return Group;
+      }
+    }
+    return {};
+  }
+
+  static void move(ir::Graph &G, PassContext &Ctx, ir::ValueId V,
+                   const Placement &To, llvm::StringRef Kind,
+                   const std::string &Reason) {
+    ir::Value &Val = G.getValue(V);
+    setPlacement(Val.Attrs, To, ("fallback " + Kind + ": " + Reason).str());
+    Ctx.addFallback({Val.Name, Kind.str(), Reason});
+  }
+
+  bool Offload;
+};
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Pass>>
+createPlaceFallbacksPass(PassOptions &Opts) {
+  auto Offload = Opts.takeBool("offload", true);
+  if (!Offload)
+    return Offload.takeError();
+  return std::make_unique<PlaceFallbacksPass>(*Offload);
+}
+
+} // namespace strata::passes

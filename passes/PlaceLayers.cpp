@@ -1,0 +1,457 @@
+//===- PlaceLayers.cpp - Give each decoder layer its devices --------------===//
+//
+// Splits the cluster into stages (a device, or a tensor-parallel group of
+// devices in one node) and gives each stage a contiguous range of layers,
+// balanced by the cost model's predicted decode time under each stage's
+// memory, not by layer count: a faster or larger device gets more layers.
+//
+//   pipeline  one device per stage
+//   tensor    the largest group that divides the attention heads, the KV
+//             heads and each node's device count; layers split their heads
+//             and MLP columns over it (all-reduces after attention and MLP)
+//   auto      whichever of the two predicts the faster decode step
+//
+// The balance is a binary search on the slowest stage's time T: stages take
+// layers in order while they stay under T and within memory; the smallest
+// T with which every layer finds a stage wins. Then the layers are spread
+// again under T, each stage stopping at its fair share of what is left, so
+// that the slack is spread rather than left to the last stage. Layers that
+// fit nowhere go to the last stage, for place-fallbacks to offload.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "passes/CostModel.h"
+#include "passes/Placement.h"
+
+#include "ir/Liveness.h"
+#include "ir/cluster/Cluster.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+namespace strata::passes {
+namespace {
+
+struct LayerInfo {
+  std::vector<ir::ValueId> Shared; ///< Weights and KV caches.
+  std::vector<ir::OpId> Ops;       ///< In every program.
+  uint64_t Bytes = 0;              ///< Weights + KV caches.
+  uint64_t KVBytes = 0;            ///< KV caches alone.
+};
+
+/// A candidate division of the cluster into stages, with its layers.
+struct StagePlan {
+  unsigned TP = 1;
+  std::vector<std::vector<unsigned>> Stages; ///< Devices of each stage.
+  std::vector<unsigned> StageOfLayer;
+  double PredictedDecode = 0; ///< Seconds per decode step.
+  bool Fits = true;
+};
+
+class PlaceLayersPass : public Pass {
+public:
+  explicit PlaceLayersPass(std::string Strategy)
+      : Strategy(std::move(Strategy)) {}
+  llvm::StringRef getName() const override { return "place-layers"; }
+  llvm::Error run(ir::Graph &G, PassContext &Ctx) override;
+
+private:
+  llvm::Error collect(const ir::Graph &G);
+  /// Seconds of the decode ops outside the layers that run on the first
+  /// (embedding) or the last stage (final norm, head), on a stage like S.
+  double edgeSeconds(const ir::Graph &G, bool First,
+                     const std::vector<unsigned> &Stage) const;
+  /// Seconds layer L's decode ops take on a stage of TP devices like D.
+  double layerSeconds(const ir::Graph &G, unsigned L,
+                      const std::vector<unsigned> &Stage) const;
+  StagePlan partition(const ir::Graph &G, unsigned TP) const;
+  unsigned maxTensorParallel(const ir::Graph &G) const;
+
+  std::string Strategy;
+  const cluster::Cluster *C = nullptr;
+  std::map<int64_t, LayerInfo> Layers;
+  std::vector<unsigned> LayerIds;
+  uint64_t ActivationAllowance = 0;   ///< Per device.
+  uint64_t FirstStageExtra = 0;       ///< Embeddings, provisionally.
+  uint64_t LastStageExtra = 0;        ///< Final norm and head, provisionally.
+  double ActivationBytesPerToken = 0; ///< Hidden state crossing stages.
+  ir::DType Compute = ir::DType::F32;
+  ir::ProgramId Decode = 0;
+  unsigned Heads = 0, KVHeads = 0;
+};
+
+llvm::Error PlaceLayersPass::collect(const ir::Graph &G) {
+  for (ir::ValueId V : G.sharedValues()) {
+    const ir::Value &Val = G.getValue(V);
+    auto Bytes = Val.Type.getByteSize();
+    if (!Bytes)
+      return Bytes.takeError();
+    if (std::optional<int64_t> L = Val.Attrs.getInt(ir::AttrKeys::Layer)) {
+      Layers[*L].Shared.push_back(V);
+      Layers[*L].Bytes += *Bytes;
+      if (Val.Kind == ir::ValueKind::KVCache)
+        Layers[*L].KVBytes += *Bytes;
+    } else if (Val.Kind == ir::ValueKind::Weight) {
+      // Provisionally: embeddings with the first stage, the rest (final
+      // norm, lm_head) with the last; place-nonlayer decides for real.
+      llvm::StringRef Role = Val.Attrs.getString("role").value_or("");
+      (Role == "embeddings" ? FirstStageExtra : LastStageExtra) += *Bytes;
+    }
+  }
+  for (const ir::Program &P : G.programs())
+    for (ir::OpId O : P.Body)
+      if (std::optional<int64_t> L =
+              G.getOp(O).Attrs.getInt(ir::AttrKeys::Layer))
+        Layers[*L].Ops.push_back(O);
+  for (auto &[L, Info] : Layers)
+    LayerIds.push_back(static_cast<unsigned>(L));
+
+  // The decode program, the compute type and the head counts, from the
+  // graph itself.
+  Decode = G.lookupProgram("decode").value_or(G.programs().size() - 1);
+  for (ir::OpId O : G.getProgram(Decode).Body) {
+    const ir::Op &Op = G.getOp(O);
+    if (Op.Kind == ir::OpKind::Embedding)
+      Compute = G.getValue(Op.Result).Type.Elem;
+    if ((Op.Kind == ir::OpKind::Attention ||
+         Op.Kind == ir::OpKind::MLAAttention) &&
+        Heads == 0) {
+      Heads = G.getValue(Op.Operands[0]).Type.Dims[2];
+      KVHeads = G.getValue(Op.Operands[1]).Type.Dims[2];
+    }
+    if (Op.Kind == ir::OpKind::Add && ActivationBytesPerToken == 0) {
+      const ir::TensorType &T = G.getValue(Op.Result).Type;
+      ActivationBytesPerToken = static_cast<double>(
+          llvm::cantFail(T.getByteSize()) /
+          std::max<uint64_t>(1, T.Dims.numElements() / T.Dims.back()));
+    }
+  }
+  // Each device keeps room for the largest program's activations.
+  for (ir::ProgramId P = 0; P < G.programs().size(); ++P) {
+    auto Live = ir::computeLiveness(G, P);
+    if (!Live)
+      return Live.takeError();
+    ActivationAllowance = std::max(ActivationAllowance, Live->PeakBytes);
+  }
+  return llvm::Error::success();
+}
+
+double PlaceLayersPass::layerSeconds(const ir::Graph &G, unsigned L,
+                                     const std::vector<unsigned> &Stage) const {
+  const cluster::Device &D = C->Devices[Stage.front()];
+  double TP = static_cast<double>(Stage.size());
+  double Seconds = 0;
+  double Tokens = 0;
+  for (ir::OpId O : Layers.at(L).Ops) {
+    const ir::Op &Op = G.getOp(O);
+    if (Op.Program != Decode)
+      continue;
+    OpCost Cost = computeOpCost(G, Op);
+    // Split work divides over the group; each member still launches.
+    Cost.Flops /= TP;
+    Cost.Bytes /= TP;
+    Seconds += predictSeconds(Cost, D, Compute);
+    if (Op.Kind == ir::OpKind::RMSNorm && Tokens == 0) {
+      const ir::TensorType &T = G.getValue(Op.Result).Type;
+      Tokens = static_cast<double>(T.Dims.numElements() / T.Dims.back());
+    }
+  }
+  if (Stage.size() > 1) {
+    // Two ring all-reduces of the hidden state per layer: 2 (n-1) steps,
+    // each moving 1/n of it.
+    const cluster::Link &Link = C->link(Stage[0], Stage[1]);
+    double Bytes = Tokens * ActivationBytesPerToken;
+    double Steps = 2 * (TP - 1);
+    Seconds += 2 * (Steps * Link.Latency + Steps / TP * Bytes / Link.Bandwidth);
+  }
+  return Seconds;
+}
+
+double PlaceLayersPass::edgeSeconds(const ir::Graph &G, bool First,
+                                    const std::vector<unsigned> &Stage) const {
+  double Seconds = 0;
+  for (ir::OpId O : G.getProgram(Decode).Body) {
+    const ir::Op &Op = G.getOp(O);
+    if (Op.Attrs.get(ir::AttrKeys::Layer) ||
+        (Op.Kind == ir::OpKind::Embedding) != First)
+      continue;
+    OpCost Cost = computeOpCost(G, Op);
+    Cost.Flops /= Stage.size();
+    Cost.Bytes /= Stage.size();
+    Seconds += predictSeconds(Cost, C->Devices[Stage.front()], Compute);
+  }
+  return Seconds;
+}
+
+unsigned PlaceLayersPass::maxTensorParallel(const ir::Graph &) const {
+  // Groups live inside a node and must divide each node's devices and the
+  // heads, so that every member holds whole heads.
+  std::map<unsigned, unsigned> NodeSizes;
+  for (const cluster::Device &D : C->Devices)
+    ++NodeSizes[D.Node];
+  unsigned Best = 1;
+  for (unsigned TP = 2; TP <= NodeSizes.begin()->second; ++TP) {
+    bool Ok = Heads % TP == 0 && KVHeads % TP == 0;
+    for (const auto &[Node, Size] : NodeSizes)
+      Ok &= Size % TP == 0;
+    // Groups of one kind of device, so that splits are even.
+    for (size_t I = 0; Ok && I < C->size(); I += TP)
+      for (size_t J = I; J < I + TP; ++J)
+        Ok &= C->Devices[J].Name == C->Devices[I].Name;
+    if (Ok)
+      Best = TP;
+  }
+  return Best;
+}
+
+StagePlan PlaceLayersPass::partition(const ir::Graph &G, unsigned TP) const {
+  StagePlan SP;
+  SP.TP = TP;
+  for (size_t I = 0; I < C->size(); I += TP) {
+    std::vector<unsigned> Stage(TP);
+    std::iota(Stage.begin(), Stage.end(), static_cast<unsigned>(I));
+    SP.Stages.push_back(std::move(Stage));
+  }
+  size_t NS = SP.Stages.size(), NL = LayerIds.size();
+  // Per-stage capacity for layers, and per-stage layer times.
+  std::vector<double> Capacity(NS);
+  std::vector<std::vector<double>> Time(NS, std::vector<double>(NL));
+  std::map<std::string, std::vector<double>> TimesByDevice;
+  for (size_t S = 0; S < NS; ++S) {
+    uint64_t Usable = UINT64_MAX;
+    for (unsigned D : SP.Stages[S])
+      Usable = std::min(Usable, C->Devices[D].usableBytes());
+    double Cap = static_cast<double>(Usable) * TP -
+                 static_cast<double>(ActivationAllowance) * TP;
+    if (S == 0)
+      Cap -= static_cast<double>(FirstStageExtra);
+    if (S == NS - 1)
+      Cap -= static_cast<double>(LastStageExtra);
+    Capacity[S] = std::max(0.0, Cap);
+    // Stages of the same device kind and size take the same time per layer.
+    std::string Key =
+        C->Devices[SP.Stages[S][0]].Name + "/" + std::to_string(TP);
+    auto It = TimesByDevice.find(Key);
+    if (It == TimesByDevice.end()) {
+      std::vector<double> Ts(NL);
+      for (size_t L = 0; L < NL; ++L)
+        Ts[L] = layerSeconds(G, LayerIds[L], SP.Stages[S]);
+      It = TimesByDevice.emplace(Key, std::move(Ts)).first;
+    }
+    Time[S] = It->second;
+  }
+
+  // The first and last stages also run the ops outside the layers.
+  std::vector<double> StartTime(NS, 0);
+  StartTime[0] += edgeSeconds(G, /*First=*/true, SP.Stages[0]);
+  StartTime[NS - 1] += edgeSeconds(G, /*First=*/false, SP.Stages[NS - 1]);
+
+  // Greedy fill under a time limit T; returns the layers left over. When
+  // OnlyKV, only the KV caches must fit: the weights may be offloaded.
+  bool OnlyKV = false;
+  auto Fill = [&](double Limit, std::vector<unsigned> &Assign) {
+    Assign.assign(NL, 0);
+    size_t L = 0;
+    for (size_t S = 0; S < NS && L < NL; ++S) {
+      double T = StartTime[S], Mem = 0;
+      while (L < NL) {
+        const LayerInfo &Info = Layers.at(LayerIds[L]);
+        double LayerMem =
+            static_cast<double>(OnlyKV ? Info.KVBytes : Info.Bytes);
+        if (T + Time[S][L] > Limit || Mem + LayerMem > Capacity[S])
+          break;
+        T += Time[S][L];
+        Mem += LayerMem;
+        Assign[L++] = static_cast<unsigned>(S);
+      }
+    }
+    return NL - L;
+  };
+
+  // With the slowest stage's limit found, spread the rest evenly: each
+  // stage stops at its fair share of the time left (taking a layer when at
+  // least half of it fits under the share), so the last stages are not
+  // left with scraps. Fails (leftovers) when the shares do not work out.
+  auto FillFair = [&](double Limit, std::vector<unsigned> &Assign) {
+    Assign.assign(NL, 0);
+    size_t L = 0;
+    for (size_t S = 0; S < NS && L < NL; ++S) {
+      double Left = 0;
+      for (size_t K = L; K < NL; ++K)
+        Left += Time[S][K];
+      for (size_t K = S; K < NS; ++K)
+        Left += StartTime[K];
+      double Share = Left / static_cast<double>(NS - S);
+      double T = StartTime[S], Mem = 0;
+      while (L < NL) {
+        const LayerInfo &Info = Layers.at(LayerIds[L]);
+        double LayerMem =
+            static_cast<double>(OnlyKV ? Info.KVBytes : Info.Bytes);
+        if (T + Time[S][L] > Limit || Mem + LayerMem > Capacity[S] ||
+            (S + 1 < NS && T + Time[S][L] / 2 > Share))
+          break;
+        T += Time[S][L];
+        Mem += LayerMem;
+        Assign[L++] = static_cast<unsigned>(S);
+      }
+    }
+    return NL - L;
+  };
+
+  std::vector<unsigned> Assign;
+  double Hi = *std::max_element(StartTime.begin(), StartTime.end());
+  for (size_t L = 0; L < NL; ++L) {
+    double Worst = 0;
+    for (size_t S = 0; S < NS; ++S)
+      Worst = std::max(Worst, Time[S][L]);
+    Hi += Worst;
+  }
+  if (Fill(INFINITY, Assign) != 0) {
+    // The devices cannot hold every layer's weights. Balance so that at
+    // least the KV caches fit, for place-fallbacks to offload weights; if
+    // even they do not, fill by memory and leave the rest to the last stage
+    // (the fallbacks move what they can, verify-placement reports the rest).
+    SP.Fits = false;
+    OnlyKV = true;
+    if (Fill(INFINITY, Assign) != 0) {
+      OnlyKV = false;
+      size_t Left = Fill(INFINITY, Assign);
+      for (size_t L = NL - Left; L < NL; ++L)
+        Assign[L] = static_cast<unsigned>(NS - 1);
+      Hi = -1; // No balancing.
+    }
+  }
+  if (Hi >= 0) {
+    double Lo = 0;
+    for (int Iter = 0; Iter < 60; ++Iter) {
+      double Mid = (Lo + Hi) / 2;
+      std::vector<unsigned> Trial;
+      if (Fill(Mid, Trial) == 0)
+        Hi = Mid;
+      else
+        Lo = Mid;
+    }
+    if (FillFair(Hi, Assign) != 0)
+      Fill(Hi, Assign);
+  }
+  SP.StageOfLayer = std::move(Assign);
+
+  // A decode step runs the stages one after another, passing the hidden
+  // state across each boundary.
+  std::vector<double> StageTime = StartTime;
+  for (size_t L = 0; L < NL; ++L)
+    StageTime[SP.StageOfLayer[L]] += Time[SP.StageOfLayer[L]][L];
+  SP.PredictedDecode = std::accumulate(StageTime.begin(), StageTime.end(), 0.0);
+  for (size_t L = 1; L < NL; ++L)
+    if (SP.StageOfLayer[L] != SP.StageOfLayer[L - 1])
+      SP.PredictedDecode += transferSeconds(
+          ActivationBytesPerToken, C->link(SP.Stages[SP.StageOfLayer[L - 1]][0],
+                                           SP.Stages[SP.StageOfLayer[L]][0]));
+  return SP;
+}
+
+std::string describeDevices(const cluster::Cluster &C,
+                            const std::vector<unsigned> &Ds) {
+  if (Ds.size() == 1)
+    return deviceName(C, Ds[0]);
+  return deviceName(C, Ds.front()) + ".." + deviceName(C, Ds.back());
+}
+
+llvm::Error PlaceLayersPass::run(ir::Graph &G, PassContext &Ctx) {
+  auto Cl = Ctx.getCluster(getName());
+  if (!Cl)
+    return Cl.takeError();
+  C = *Cl;
+  if (C->size() == 0)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the cluster has no devices");
+  if (llvm::Error E = collect(G))
+    return E;
+
+  StagePlan Chosen;
+  if (Strategy == "pipeline" || Heads == 0) {
+    Chosen = partition(G, 1);
+  } else {
+    unsigned TP = maxTensorParallel(G);
+    StagePlan Tensor = partition(G, TP);
+    if (Strategy == "tensor") {
+      Chosen = std::move(Tensor);
+    } else {
+      // auto: the faster predicted decode step; a plan that fits first.
+      StagePlan Pipeline = partition(G, 1);
+      bool TensorBetter =
+          TP > 1 && (Tensor.Fits > Pipeline.Fits ||
+                     (Tensor.Fits == Pipeline.Fits &&
+                      Tensor.PredictedDecode < Pipeline.PredictedDecode));
+      Chosen = TensorBetter ? std::move(Tensor) : std::move(Pipeline);
+    }
+  }
+  std::string Used = Chosen.TP > 1 ? "tensor" : "pipeline";
+
+  // Record the decision on every layer's values and ops.
+  for (size_t I = 0; I < LayerIds.size(); ++I) {
+    unsigned S = Chosen.StageOfLayer[I];
+    const std::vector<unsigned> &Devs = Chosen.Stages[S];
+    size_t First = I, Last = I;
+    while (First > 0 && Chosen.StageOfLayer[First - 1] == S)
+      --First;
+    while (Last + 1 < LayerIds.size() && Chosen.StageOfLayer[Last + 1] == S)
+      ++Last;
+    std::string By =
+        Chosen.TP > 1
+            ? llvm::formatv("tensor: layers {0}-{1} split over {2} "
+                            "(balanced by predicted decode time)",
+                            LayerIds[First], LayerIds[Last],
+                            describeDevices(*C, Devs))
+                  .str()
+            : llvm::formatv("pipeline: layers {0}-{1} on {2} (balanced by "
+                            "predicted decode time)",
+                            LayerIds[First], LayerIds[Last],
+                            describeDevices(*C, Devs))
+                  .str();
+    const LayerInfo &Info = Layers.at(LayerIds[I]);
+    for (ir::ValueId V : Info.Shared)
+      setPlacement(G.getValue(V).Attrs, onDevices(Devs), By);
+    for (ir::OpId O : Info.Ops)
+      setPlacement(G.getOp(O).Attrs, onDevices(Devs), "");
+  }
+  // Ops outside the layers run next to their neighbours: the embedding
+  // with the first stage, the rest with the last (place-nonlayer refines).
+  for (const ir::Program &P : G.programs())
+    for (ir::OpId O : P.Body) {
+      ir::Op &Op = G.getOp(O);
+      if (Op.Attrs.get(ir::AttrKeys::Layer))
+        continue;
+      bool Head = Op.Kind != ir::OpKind::Embedding;
+      const std::vector<unsigned> &Devs =
+          Chosen.Stages[Head && !LayerIds.empty()
+                            ? Chosen.StageOfLayer.back()
+                            : (LayerIds.empty() ? 0
+                                                : Chosen.StageOfLayer.front())];
+      setPlacement(Op.Attrs, onDevices(Devs), "");
+    }
+
+  Ctx.setResult("strategy", Used);
+  Ctx.setResult("tensor-parallel", std::to_string(Chosen.TP));
+  Ctx.addStatistic(getName(), "stages", Chosen.Stages.size());
+  Ctx.addStatistic(getName(), "tensor-parallel", Chosen.TP);
+  Ctx.addStatistic(getName(), "layers", LayerIds.size());
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Pass>> createPlaceLayersPass(PassOptions &Opts) {
+  auto S = Opts.takeChoice("strategy", {"auto", "pipeline", "tensor"}, "auto");
+  if (!S)
+    return S.takeError();
+  return std::make_unique<PlaceLayersPass>(*S);
+}
+
+} // namespace strata::passes

@@ -1,0 +1,135 @@
+//===- PlaceNonLayerWeights.cpp - Round-robin with a cost model -----------===//
+//
+// Weights outside the layers (embeddings, the final norm, lm_head, ...) are
+// placed one by one, in declaration order, by a cost-modelled round-robin:
+// the devices are visited in turn, starting after the device the previous
+// weight went to, and the weight goes to the visited device where the cost
+// model predicts its ops finish soonest: their own time on that device plus
+// moving their activations to and from the devices of the ops around them.
+// A device without room for the weight (after its layers, KV caches and
+// activation estimate) is skipped. Ties go to the first device visited, so
+// equal devices take turns. Each weight's ops move with it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "passes/CostModel.h"
+#include "passes/Placement.h"
+
+#include "ir/cluster/Cluster.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <limits>
+
+namespace strata::passes {
+namespace {
+
+double bytesOf(const ir::Value &V) {
+  return static_cast<double>(llvm::cantFail(V.Type.getByteSize()));
+}
+
+class PlaceNonLayerWeightsPass : public Pass {
+public:
+  llvm::StringRef getName() const override { return "place-nonlayer"; }
+
+  llvm::Error run(ir::Graph &G, PassContext &Ctx) override {
+    auto Cl = Ctx.getCluster(getName());
+    if (!Cl)
+      return Cl.takeError();
+    const cluster::Cluster &C = **Cl;
+    auto Loads = computeDeviceLoads(G, C.size());
+    if (!Loads)
+      return Loads.takeError();
+    std::vector<int64_t> Free(C.size());
+    for (size_t D = 0; D < C.size(); ++D)
+      Free[D] = static_cast<int64_t>(C.Devices[D].usableBytes()) -
+                static_cast<int64_t>((*Loads)[D].total());
+
+    unsigned Next = 0;
+    int64_t Placed = 0;
+    for (ir::ValueId V : G.sharedValues()) {
+      ir::Value &W = G.getValue(V);
+      if (W.Kind != ir::ValueKind::Weight || W.Attrs.get(ir::AttrKeys::Layer))
+        continue;
+      int64_t Bytes = static_cast<int64_t>(bytesOf(W));
+      double BestCost = std::numeric_limits<double>::infinity();
+      unsigned Best = Next;
+      bool Any = false;
+      for (unsigned K = 0; K < C.size(); ++K) {
+        unsigned D = (Next + K) % C.size();
+        if (Free[D] < Bytes)
+          continue;
+        double Cost = costOn(G, C, W, D);
+        if (Cost < BestCost) {
+          BestCost = Cost;
+          Best = D;
+          Any = true;
+        }
+      }
+      std::string By;
+      if (!Any) {
+        // Nowhere has room: the least-full device, for place-fallbacks.
+        Best = static_cast<unsigned>(
+            std::max_element(Free.begin(), Free.end()) - Free.begin());
+        By = "round-robin: no device has room; left on the device with the "
+             "most free memory for the fallbacks";
+      } else {
+        By = llvm::formatv("round-robin: cheapest device by the cost model "
+                           "({0:f1} us for its ops and transfers)",
+                           BestCost * 1e6)
+                 .str();
+      }
+      setPlacement(W.Attrs, onDevices({Best}), By);
+      for (ir::OpId U : W.Users)
+        setPlacement(G.getOp(U).Attrs, onDevices({Best}), "");
+      Free[Best] -= Bytes;
+      Next = (Best + 1) % C.size();
+      ++Placed;
+    }
+    Ctx.addStatistic(getName(), "weights-placed", Placed);
+    return llvm::Error::success();
+  }
+
+private:
+  /// Predicted seconds of W's ops if they ran on device D, including moving
+  /// their activation operands from where they are made and their results
+  /// to where they are used.
+  static double costOn(const ir::Graph &G, const cluster::Cluster &C,
+                       const ir::Value &W, unsigned D) {
+    double Seconds = 0;
+    for (ir::OpId U : W.Users) {
+      const ir::Op &Op = G.getOp(U);
+      Seconds += predictSeconds(computeOpCost(G, Op), C.Devices[D],
+                                G.getValue(Op.Result).Type.Elem);
+      auto Move = [&](const ir::Op &Other, const ir::Value &Data) {
+        Placement P = getPlacement(Other.Attrs);
+        if (P.Where != Placement::Kind::Devices)
+          return;
+        for (unsigned O : P.Devices)
+          if (O == D)
+            return; // Already there.
+        Seconds += transferSeconds(bytesOf(Data), C.link(P.Devices[0], D));
+      };
+      for (ir::ValueId In : Op.Operands) {
+        const ir::Value &Val = G.getValue(In);
+        if (!Val.isDeclared())
+          Move(G.getOp(Val.Def), Val);
+      }
+      const ir::Value &Out = G.getValue(Op.Result);
+      for (ir::OpId Next : Out.Users)
+        Move(G.getOp(Next), Out);
+    }
+    return Seconds;
+  }
+};
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Pass>>
+createPlaceNonLayerWeightsPass(PassOptions &) {
+  return std::make_unique<PlaceNonLayerWeightsPass>();
+}
+
+} // namespace strata::passes

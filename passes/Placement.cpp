@@ -1,0 +1,141 @@
+//===- Placement.cpp - Placement attributes and device loads --------------===//
+
+#include "passes/Placement.h"
+
+#include "ir/Liveness.h"
+
+#include <algorithm>
+
+namespace strata::passes {
+
+Placement getPlacement(const ir::AttrDict &A) {
+  Placement P;
+  if (const ir::Attribute *D = A.get(ir::AttrKeys::Device)) {
+    if (D->isInt() && D->getInt() >= 0) {
+      P.Where = Placement::Kind::Devices;
+      P.Devices = {static_cast<unsigned>(D->getInt())};
+    } else if (D->isString() && D->getString() == "host") {
+      P.Where = Placement::Kind::Host;
+    } else if (D->isString() && D->getString() == "disk") {
+      P.Where = Placement::Kind::Disk;
+    }
+    return P;
+  }
+  if (const ir::Attribute *L = A.get(PlacementKeys::Devices);
+      L && L->isIntList() && !L->getIntList().empty()) {
+    P.Where = Placement::Kind::Devices;
+    for (int64_t D : L->getIntList())
+      P.Devices.push_back(static_cast<unsigned>(D));
+  }
+  return P;
+}
+
+void setPlacement(ir::AttrDict &A, const Placement &P, llvm::StringRef By) {
+  A.erase(ir::AttrKeys::Device);
+  A.erase(PlacementKeys::Devices);
+  switch (P.Where) {
+  case Placement::Kind::None:
+    break;
+  case Placement::Kind::Host:
+    A.set(ir::AttrKeys::Device, "host");
+    break;
+  case Placement::Kind::Disk:
+    A.set(ir::AttrKeys::Device, "disk");
+    break;
+  case Placement::Kind::Devices:
+    if (P.Devices.size() == 1) {
+      A.set(ir::AttrKeys::Device, static_cast<int64_t>(P.Devices[0]));
+    } else {
+      ir::Attribute::IntList L(P.Devices.begin(), P.Devices.end());
+      A.set(PlacementKeys::Devices, std::move(L));
+    }
+    break;
+  }
+  if (!By.empty())
+    A.set(PlacementKeys::PlacedBy, By.str());
+}
+
+uint64_t shareOf(uint64_t Bytes, size_t Count) {
+  return Count <= 1 ? Bytes : (Bytes + Count - 1) / Count;
+}
+
+bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V) {
+  // One-dimensional weights are norms and biases: biases of q, k and v
+  // follow their heads, everything else (norms, router biases) is copied.
+  const ir::Value &Val = G.getValue(V);
+  if (Val.Type.Dims.rank() != 1)
+    return false;
+  llvm::StringRef Name = Val.Name;
+  return !(Name.endswith("q_proj.bias") || Name.endswith("k_proj.bias") ||
+           Name.endswith("v_proj.bias") || Name.endswith("attn_q.bias") ||
+           Name.endswith("attn_k.bias") || Name.endswith("attn_v.bias"));
+}
+
+std::string deviceName(const cluster::Cluster &C, unsigned D) {
+  const char *Prefix =
+      C.Devices[D].Kind == cluster::DeviceKind::GPU ? "cuda:" : "cpu:";
+  return Prefix + std::to_string(D);
+}
+
+llvm::Expected<std::vector<DeviceLoad>> computeDeviceLoads(const ir::Graph &G,
+                                                           size_t NumDevices) {
+  std::vector<DeviceLoad> Loads(NumDevices);
+  for (ir::ValueId V : G.sharedValues()) {
+    const ir::Value &Val = G.getValue(V);
+    Placement P = getPlacement(Val.Attrs);
+    if (P.Where != Placement::Kind::Devices)
+      continue;
+    auto Bytes = Val.Type.getByteSize();
+    if (!Bytes)
+      return Bytes.takeError();
+    uint64_t Each = Val.Kind == ir::ValueKind::Weight &&
+                            isReplicatedUnderTensorParallel(G, V)
+                        ? *Bytes
+                        : shareOf(*Bytes, P.Devices.size());
+    for (unsigned D : P.Devices) {
+      if (D >= NumDevices)
+        continue; // verify-placement reports it.
+      (Val.Kind == ir::ValueKind::KVCache ? Loads[D].KVCache
+                                          : Loads[D].Weights) += Each;
+    }
+  }
+  // Activations: per program, sweep the live buffers made on each device.
+  for (ir::ProgramId Prog = 0; Prog < G.programs().size(); ++Prog) {
+    auto Live = ir::computeLiveness(G, Prog);
+    if (!Live)
+      return Live.takeError();
+    std::vector<std::vector<std::pair<uint32_t, int64_t>>> Events(NumDevices);
+    for (const ir::LiveBuffer &B : Live->Buffers) {
+      const ir::Value &Val = G.getValue(B.Value);
+      // An input lives with its first user.
+      const ir::AttrDict *A = nullptr;
+      if (!Val.isDeclared())
+        A = &G.getOp(Val.Def).Attrs;
+      else if (!Val.Users.empty())
+        A = &G.getOp(Val.Users.front()).Attrs;
+      if (!A)
+        continue;
+      Placement P = getPlacement(*A);
+      for (unsigned D : P.Devices) {
+        if (D >= NumDevices)
+          continue;
+        int64_t Each = static_cast<int64_t>(shareOf(B.Bytes, P.Devices.size()));
+        Events[D].push_back({B.First, Each});
+        Events[D].push_back({B.Last + 1, -Each});
+      }
+    }
+    for (size_t D = 0; D < NumDevices; ++D) {
+      llvm::sort(Events[D]);
+      int64_t Live = 0, Peak = 0;
+      for (const auto &E : Events[D]) {
+        Live += E.second;
+        Peak = std::max(Peak, Live);
+      }
+      Loads[D].Activations =
+          std::max<uint64_t>(Loads[D].Activations, static_cast<uint64_t>(Peak));
+    }
+  }
+  return Loads;
+}
+
+} // namespace strata::passes

@@ -1,0 +1,76 @@
+//===- Placement.h - Placement attributes and device loads ------*- C++ -*-===//
+//
+// The placement passes record their decisions as attributes, so that each
+// pass reads what the previous ones decided and lit tests can check it:
+//
+//   device = 2              the value (or op) lives (runs) on device 2
+//   device = "host"/"disk"  an offloaded weight (pinned host memory, mmap)
+//   devices = [0, 1, 2, 3]  split over a tensor-parallel group: the value's
+//                           shards (or the op's parts) live on these devices
+//   placed_by = "..."       which strategy or fallback put it there, and why
+//
+// This file also computes what a device holds under those attributes:
+// weights, KV caches and an activation estimate, against its capacity.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_PASSES_PLACEMENT_H
+#define STRATA_PASSES_PLACEMENT_H
+
+#include "ir/Graph.h"
+#include "ir/cluster/Cluster.h"
+
+#include <optional>
+#include <vector>
+
+namespace strata::passes {
+
+namespace PlacementKeys {
+inline constexpr llvm::StringLiteral Devices = "devices";
+inline constexpr llvm::StringLiteral PlacedBy = "placed_by";
+} // namespace PlacementKeys
+
+/// Where a value or op is, as its attributes say.
+struct Placement {
+  enum class Kind { None, Devices, Host, Disk };
+  Kind Where = Kind::None;
+  std::vector<unsigned> Devices; ///< One, or a tensor-parallel group.
+
+  bool isSplit() const { return Devices.size() > 1; }
+};
+
+Placement getPlacement(const ir::AttrDict &A);
+void setPlacement(ir::AttrDict &A, const Placement &P, llvm::StringRef By);
+inline Placement onDevices(std::vector<unsigned> Ds) {
+  return {Placement::Kind::Devices, std::move(Ds)};
+}
+
+/// Bytes planned on each device, by kind.
+struct DeviceLoad {
+  uint64_t Weights = 0;
+  uint64_t KVCache = 0;
+  uint64_t Activations = 0; ///< The device's activation peak, estimated.
+
+  uint64_t total() const { return Weights + KVCache + Activations; }
+};
+
+/// What each device holds: a split value counts its share on each device of
+/// its group (rounded up), a replicated one its whole size. Activations are
+/// estimated from liveness: each program's peak of the buffers made by ops
+/// on the device, the larger program's.
+llvm::Expected<std::vector<DeviceLoad>> computeDeviceLoads(const ir::Graph &G,
+                                                           size_t NumDevices);
+
+/// Bytes of V that land on each device of a split over Count devices.
+uint64_t shareOf(uint64_t Bytes, size_t Count);
+
+/// Whether weight V is split with its tensor-parallel group or copied whole
+/// to each member: norms and biases of unsplit outputs are copied.
+bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V);
+
+/// The device index written as a plan or report names it: "cuda:2", "cpu:0".
+std::string deviceName(const cluster::Cluster &C, unsigned D);
+
+} // namespace strata::passes
+
+#endif // STRATA_PASSES_PLACEMENT_H

@@ -1,0 +1,241 @@
+//===- PlacementTest.cpp - Cost model, placement, plans -------------------===//
+
+#include "TestGraphs.h"
+
+#include "ir/cluster/Cluster.h"
+#include "ir/import/Lowering.h"
+#include "ir/import/Presets.h"
+#include "ir/plan/Plan.h"
+#include "passes/BuildPlan.h"
+#include "passes/CostModel.h"
+#include "passes/PassManager.h"
+#include "passes/PassRegistry.h"
+#include "passes/Placement.h"
+
+#include <map>
+#include <random>
+#include <set>
+
+using namespace strata;
+
+namespace {
+
+ir::Graph lowerPreset(llvm::StringRef Name, int64_t Context = 4096,
+                      int64_t Batch = 1) {
+  import::LoweringOptions O;
+  O.Context = Context;
+  O.Batch = Batch;
+  return test::unwrap(import::lowerModel(
+      test::unwrap(import::findModelPreset(Name))->Config, nullptr, O));
+}
+
+struct Compiled {
+  plan::Plan Plan;
+  std::string Text;
+};
+
+/// Runs the placement pipeline as strata compile does.
+llvm::Expected<Compiled> compile(ir::Graph G, const cluster::Cluster &C,
+                                 llvm::StringRef Strategy = "auto",
+                                 llvm::StringRef KV = "with-layer",
+                                 bool Offload = true) {
+  auto Passes = passes::parsePassPipeline(
+      ("place-layers{strategy=" + Strategy +
+       "},place-nonlayer,place-kv{"
+       "strategy=" +
+       KV + "},place-fallbacks{offload=" + (Offload ? "true" : "false") +
+       "},verify-placement")
+          .str());
+  if (!Passes)
+    return Passes.takeError();
+  passes::PassManager PM;
+  PM.addPasses(std::move(*Passes));
+  passes::PassContext Ctx(&C);
+  if (llvm::Error E = PM.run(G, Ctx))
+    return E;
+  plan::ModelInfo M;
+  M.Name = std::string(G.getName());
+  M.Fingerprint = passes::fingerprintGraph(G);
+  plan::Options O;
+  O.Strategy = Strategy.str();
+  O.KVStrategy = KV.str();
+  auto P = passes::buildPlan(G, C, Ctx, M, O);
+  if (!P)
+    return P.takeError();
+  std::string Text = plan::planToString(*P);
+  return Compiled{std::move(*P), std::move(Text)};
+}
+
+double usedFraction(const plan::Device &D) {
+  return static_cast<double>(D.WeightBytes + D.KVCacheBytes +
+                             D.ActivationBytes + D.ReserveBytes) /
+         static_cast<double>(D.CapacityBytes);
+}
+
+} // namespace
+
+TEST(CostModel, MatMulIsTwoMNK) {
+  ir::Graph G = lowerPreset("llama3-8b");
+  const ir::Op &Q = G.getOp(G.getValue(*G.lookup(1, "l0.q")).Def);
+  passes::OpCost C = passes::computeOpCost(G, Q);
+  EXPECT_DOUBLE_EQ(C.Flops, 2.0 * 1 * 4096 * 4096);
+  EXPECT_DOUBLE_EQ(C.WeightBytes, 4096.0 * 4096 * 2);
+  EXPECT_DOUBLE_EQ(C.Bytes, 4096.0 * 2 + 4096.0 * 4096 * 2 + 4096.0 * 2);
+}
+
+TEST(CostModel, RooflineTakesTheLargerPlusLaunch) {
+  cluster::Cluster H = test::unwrap(cluster::parseClusterSpec("H100-80GB"));
+  const cluster::Device &D = H.Devices[0];
+  passes::OpCost MemoryBound{1e6, 1e9, 1e9};
+  EXPECT_NEAR(passes::predictSeconds(MemoryBound, D, ir::DType::BF16),
+              1e9 / D.MemoryBandwidth + passes::GPULaunchSeconds, 1e-12);
+  passes::OpCost ComputeBound{1e15, 1e6, 0};
+  EXPECT_NEAR(passes::predictSeconds(ComputeBound, D, ir::DType::BF16),
+              1e15 / D.FlopsBF16 + passes::GPULaunchSeconds, 1e-9);
+  cluster::Link L{cluster::LinkKind::NVLink, 1e11, 2e-6};
+  EXPECT_DOUBLE_EQ(passes::transferSeconds(1e9, L), 2e-6 + 1e-2);
+}
+
+TEST(Placement, OneDevicePlansNoCopiesOrSplits) {
+  cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("H200"));
+  Compiled R = test::unwrap(compile(lowerPreset("llama3-8b"), C));
+  EXPECT_FALSE(R.Plan.MultiDevice);
+  EXPECT_EQ(R.Plan.Strategy, "single-device");
+  for (const plan::Buffer &B : R.Plan.Buffers) {
+    EXPECT_EQ(B.Where, plan::Location::device(0)) << B.Name;
+    EXPECT_FALSE(B.ShardInfo) << B.Name;
+  }
+  EXPECT_TRUE(R.Plan.Fallbacks.empty());
+}
+
+TEST(Placement, PipelineKeepsLayersContiguousAndBalanced) {
+  // 80 layers and a head of about 1.2 layers' time over 4 devices: layer
+  // granularity allows a slowest device within 21 / 20.3 of the mean.
+  cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("4xH100-80GB"));
+  Compiled R = test::unwrap(compile(lowerPreset("llama3-70b"), C, "pipeline"));
+  EXPECT_EQ(R.Plan.Strategy, "pipeline");
+  std::map<int64_t, unsigned> DeviceOfLayer;
+  for (const plan::Buffer &B : R.Plan.Buffers)
+    if (B.Layer && B.Kind == "weight")
+      DeviceOfLayer[*B.Layer] = B.Where.Device;
+  unsigned Prev = 0;
+  for (const auto &[L, D] : DeviceOfLayer) {
+    EXPECT_GE(D, Prev) << "layer " << L; // contiguous, in device order
+    Prev = D;
+  }
+  double Max = 0, Sum = 0;
+  for (const plan::Device &D : R.Plan.Devices) {
+    Max = std::max(Max, D.DecodeSeconds);
+    Sum += D.DecodeSeconds;
+  }
+  EXPECT_LE(Max / (Sum / 4), 1.05);
+}
+
+TEST(Placement, TensorSplitsHeadsAndShardsAddUp) {
+  cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("4xH100-80GB"));
+  ir::Graph G = lowerPreset("llama3-8b");
+  Compiled R = test::unwrap(compile(G, C, "tensor"));
+  EXPECT_EQ(R.Plan.Strategy, "tensor");
+  std::map<std::string, uint64_t> Bytes;
+  std::map<std::string, unsigned> Shards;
+  for (const plan::Buffer &B : R.Plan.Buffers) {
+    if (!B.ShardInfo || B.ShardInfo->Axis < 0)
+      continue;
+    Bytes[B.Name] += B.Bytes;
+    ++Shards[B.Name];
+    EXPECT_EQ(B.ShardInfo->Count, 4u);
+  }
+  ASSERT_TRUE(Shards.count("model.layers.0.self_attn.q_proj.weight"));
+  for (const auto &[Name, Total] : Bytes) {
+    auto V = G.lookupShared(Name);
+    ASSERT_TRUE(V);
+    EXPECT_EQ(Total, llvm::cantFail(G.getValue(*V).Type.getByteSize())) << Name;
+    EXPECT_EQ(Shards[Name], 4u) << Name;
+  }
+}
+
+TEST(Placement, MixedGPUsGetProportionalShares) {
+  cluster::Cluster C =
+      test::unwrap(cluster::parseClusterSpec("2xH100-80GB,2xA100-40GB"));
+  Compiled R = test::unwrap(compile(lowerPreset("llama3-70b"), C, "pipeline"));
+  // Faster, larger devices take more layers.
+  EXPECT_GT(R.Plan.Devices[0].WeightBytes, R.Plan.Devices[2].WeightBytes);
+  for (const plan::Device &D : R.Plan.Devices)
+    EXPECT_LE(usedFraction(D), 1.0) << D.Index;
+}
+
+TEST(Placement, PlansAreDeterministic) {
+  cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("2x8xH100-80GB"));
+  Compiled A = test::unwrap(compile(lowerPreset("llama3.1-405b", 8192), C));
+  Compiled B = test::unwrap(compile(lowerPreset("llama3.1-405b", 8192), C));
+  EXPECT_EQ(A.Text, B.Text);
+}
+
+TEST(Placement, FallbacksOffloadAndRefuse) {
+  // llama3-8b (16 GiB of weights) on one 24 GiB GPU with a 131072-token
+  // KV cache: the cache alone is 16 GiB, so weights go to host memory.
+  cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("RTX4090"));
+  Compiled R = test::unwrap(compile(lowerPreset("llama3-8b", 131072), C));
+  ASSERT_FALSE(R.Plan.Fallbacks.empty());
+  EXPECT_EQ(R.Plan.Fallbacks[0].Kind, "host");
+  for (const plan::Device &D : R.Plan.Devices)
+    EXPECT_LE(usedFraction(D), 1.0);
+  // Without offloading it cannot fit, and says per device why.
+  auto Refused = compile(lowerPreset("llama3-8b", 131072), C, "auto",
+                         "with-layer", /*Offload=*/false);
+  ASSERT_FALSE(Refused);
+  std::string Msg = llvm::toString(Refused.takeError());
+  EXPECT_NE(Msg.find("the model does not fit the cluster:\n  cuda:0: needs"),
+            std::string::npos)
+      << Msg;
+  EXPECT_NE(Msg.find("to make it fit:"), std::string::npos) << Msg;
+}
+
+TEST(Placement, RandomClustersPlaceEverythingWithinCapacity) {
+  // Property: on random CPU clusters every weight and KV cache is placed
+  // and every device fits, or the compile fails saying why.
+  std::mt19937 Rng(1234);
+  import::ModelConfig M;
+  M.Name = "random";
+  M.Vocab = 256;
+  M.Hidden = 64;
+  M.FFN = 128;
+  M.Layers = 8;
+  M.Heads = 8;
+  M.KVHeads = 4;
+  M.HeadDim = 8;
+  M.MaxContext = 256;
+  M.WeightType = ir::DType::F32;
+  int Fitted = 0, Refused = 0;
+  for (int Trial = 0; Trial < 60; ++Trial) {
+    unsigned N = 1 + Rng() % 6;
+    std::string Spec;
+    for (unsigned I = 0; I < N; ++I)
+      Spec += (I ? "," : "") + std::string("cpu:1x") +
+              std::to_string(128 + Rng() % 1024) + "KiB";
+    cluster::Cluster C = test::unwrap(cluster::parseClusterSpec(Spec));
+    ir::Graph G = test::unwrap(import::lowerModel(M, nullptr, {}));
+    llvm::StringRef Strategy = Trial % 3 == 0 ? "tensor" : "auto";
+    auto R = compile(std::move(G), C, Strategy, "with-layer", Trial % 2);
+    if (!R) {
+      std::string Msg = llvm::toString(R.takeError());
+      EXPECT_NE(Msg.find("does not fit"), std::string::npos) << Spec << Msg;
+      ++Refused;
+      continue;
+    }
+    ++Fitted;
+    std::set<std::string> Whole;
+    for (const plan::Buffer &B : R->Plan.Buffers) {
+      if (B.Where.Where == plan::Location::Kind::Device) {
+        EXPECT_LT(B.Where.Device, C.size());
+      }
+      Whole.insert(B.Name);
+    }
+    // 8 layers x 9 weights + 3 outside + 8 x 2 caches.
+    EXPECT_EQ(Whole.size(), 8u * 9 + 3 + 16) << Spec;
+    for (const plan::Device &D : R->Plan.Devices)
+      EXPECT_LE(usedFraction(D), 1.0) << Spec;
+  }
+  EXPECT_GT(Fitted, 10);
+  EXPECT_GT(Refused, 0);
+}

@@ -1,0 +1,361 @@
+//===- CompileCommand.cpp - strata compile: place a model, write a plan ---===//
+//
+// Opens the model, lowers it, makes the cluster (with the user's memory
+// limits, reserve and overrides), runs the placement pipeline and writes
+// the plan; prints the report the seed's debug output asked for: weights
+// per device, the layer-to-device table, the KV-cache distribution, memory
+// per device, fallbacks and predicted times.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Command.h"
+#include "Format.h"
+#include "OutputFile.h"
+
+#include "ir/Verifier.h"
+#include "ir/cluster/Cluster.h"
+#include "ir/import/Lowering.h"
+#include "ir/import/ModelSource.h"
+#include "ir/import/ModelStats.h"
+#include "ir/plan/Plan.h"
+#include "passes/BuildPlan.h"
+#include "passes/PassManager.h"
+#include "passes/PassRegistry.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "spdlog/spdlog.h"
+
+#include <map>
+#include <set>
+
+namespace cl = llvm::cl;
+
+namespace strata::tool {
+namespace {
+
+cl::SubCommand CompileCmd("compile", "Place a model on a cluster and write "
+                                     "the plan");
+
+cl::opt<std::string> ModelSpec(cl::Positional, cl::Required,
+                               cl::desc("<model.gguf | checkpoint folder | "
+                                        "config.json | preset:NAME>"),
+                               cl::sub(CompileCmd),
+                               cl::cat(getStrataCategory()));
+cl::opt<std::string> ClusterSpec(
+    "cluster", cl::Required,
+    cl::desc("Devices: 8xH100-80GB, 2x8xH100-80GB, 2xH100-80GB,2xA100-40GB, "
+             "cpu:4x64MiB, a JSON file, or detect"),
+    cl::value_desc("spec"), cl::sub(CompileCmd), cl::cat(getStrataCategory()));
+cl::opt<std::string> OutputPath("o", cl::desc("Write the plan to this file"),
+                                cl::value_desc("plan.json"),
+                                cl::sub(CompileCmd),
+                                cl::cat(getStrataCategory()));
+cl::opt<std::string> ReportJSON("report-json",
+                                cl::desc("Also write the report as JSON"),
+                                cl::value_desc("file"), cl::sub(CompileCmd),
+                                cl::cat(getStrataCategory()));
+cl::opt<std::string> Strategy("strategy", cl::desc("auto, pipeline or tensor"),
+                              cl::init("auto"), cl::sub(CompileCmd),
+                              cl::cat(getStrataCategory()));
+cl::opt<std::string> KVStrategy("kv-strategy",
+                                cl::desc("with-layer or by-head"),
+                                cl::init("with-layer"), cl::sub(CompileCmd),
+                                cl::cat(getStrataCategory()));
+cl::opt<int64_t> Batch("batch", cl::desc("Sequences decoded together"),
+                       cl::init(1), cl::sub(CompileCmd),
+                       cl::cat(getStrataCategory()));
+cl::opt<int64_t> Context("context",
+                         cl::desc("KV-cache tokens per sequence (default: the "
+                                  "model's maximum context)"),
+                         cl::init(0), cl::sub(CompileCmd),
+                         cl::cat(getStrataCategory()));
+cl::opt<int64_t> Prefill("prefill",
+                         cl::desc("Tokens per prefill chunk (default: "
+                                  "min(context, 512))"),
+                         cl::init(0), cl::sub(CompileCmd),
+                         cl::cat(getStrataCategory()));
+cl::opt<std::string> KVDType("kv-dtype",
+                             cl::desc("KV-cache element type (default: the "
+                                      "compute type)"),
+                             cl::sub(CompileCmd), cl::cat(getStrataCategory()));
+cl::opt<std::string> MaxMemory(
+    "max-memory",
+    cl::desc("Memory each device may use: 0=70GiB,1=40GiB (others unchanged)"),
+    cl::value_desc("list"), cl::sub(CompileCmd), cl::cat(getStrataCategory()));
+cl::opt<std::string> Reserve("reserve",
+                             cl::desc("Runtime reserve per device, replacing "
+                                      "the cluster's figure (e.g. 2GiB)"),
+                             cl::value_desc("size"), cl::sub(CompileCmd),
+                             cl::cat(getStrataCategory()));
+cl::list<std::string> Overrides(
+    "override",
+    cl::desc("Place tensors whose name matches REGEX on DEVICE (an index, "
+             "host or disk); repeatable"),
+    cl::value_desc("REGEX=DEVICE"), cl::sub(CompileCmd),
+    cl::cat(getStrataCategory()));
+cl::opt<bool> NoOffload("no-offload",
+                        cl::desc("Never offload weights to host memory or "
+                                 "disk"),
+                        cl::sub(CompileCmd), cl::cat(getStrataCategory()));
+
+int fail(const llvm::Twine &Msg) {
+  llvm::WithColor::error(llvm::errs(), "strata compile") << Msg << '\n';
+  return ExitFailure;
+}
+int usage(const llvm::Twine &Msg) {
+  llvm::WithColor::error(llvm::errs(), "strata compile") << Msg << '\n';
+  return ExitUsage;
+}
+
+/// Applies --max-memory and --reserve to the cluster.
+llvm::Error applyMemoryLimits(cluster::Cluster &C) {
+  if (!Reserve.empty()) {
+    auto R = parseSize(Reserve);
+    if (!R)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--reserve: " + toString(R.takeError()));
+    for (cluster::Device &D : C.Devices)
+      D.ReserveBytes = *R;
+  }
+  if (MaxMemory.empty())
+    return llvm::Error::success();
+  llvm::SmallVector<llvm::StringRef, 8> Items;
+  llvm::StringRef(MaxMemory).split(Items, ',', -1, false);
+  for (llvm::StringRef Item : Items) {
+    auto [Index, Size] = Item.split('=');
+    unsigned D = 0;
+    if (Index.trim().getAsInteger(10, D) || Size.empty())
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--max-memory: expected DEVICE=SIZE "
+                                     "items such as 0=70GiB, got '" +
+                                         Item + "'");
+    if (D >= C.size())
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--max-memory: device " + llvm::Twine(D) +
+                                         " does not exist (the cluster has " +
+                                         llvm::Twine(C.size()) + ")");
+    auto Bytes = parseSize(Size);
+    if (!Bytes)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--max-memory: " +
+                                         toString(Bytes.takeError()));
+    if (*Bytes > C.Devices[D].CapacityBytes)
+      spdlog::warn("--max-memory {}={} is more than the device has ({}); "
+                   "keeping its capacity",
+                   D, Size.str(), formatBytes(C.Devices[D].CapacityBytes));
+    else
+      C.Devices[D].CapacityBytes = *Bytes;
+  }
+  return llvm::Error::success();
+}
+
+std::string where(const plan::Plan &P, const plan::Location &L) {
+  switch (L.Where) {
+  case plan::Location::Kind::Host:
+    return "host";
+  case plan::Location::Kind::Disk:
+    return "disk";
+  case plan::Location::Kind::Device:
+    return (P.Devices[L.Device].Kind == "gpu" ? "cuda:" : "cpu:") +
+           std::to_string(L.Device);
+  }
+  return "?";
+}
+
+void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
+                 const std::string &PlanPath) {
+  OS << "model      " << P.Model.Name << " (" << formatCount(P.Model.Parameters)
+     << " parameters, " << formatBytes(P.Model.WeightBytes) << ")\n";
+  OS << "cluster    " << P.ClusterSpec << " (" << P.Devices.size()
+     << " devices)\n";
+  OS << "strategy   " << P.Strategy
+     << (P.MultiDevice ? " (multi-device)"
+                       : " (one device: no copies or "
+                         "collectives)")
+     << "; KV " << P.Opts.KVStrategy << "; batch " << P.Opts.Batch
+     << ", context " << P.Opts.Context << "\n";
+  if (!PlanPath.empty())
+    OS << "plan       " << PlanPath << " (format " << P.Version
+       << ", fingerprint " << P.Model.Fingerprint.substr(0, 16) << "...)\n";
+
+  // Weights and KV per location.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> Weights, KV;
+  std::map<std::string, std::set<int64_t>> LayersAt;
+  for (const plan::Buffer &B : P.Buffers) {
+    std::string W = where(P, B.Where);
+    auto &Slot = B.Kind == "kv_cache" ? KV[W] : Weights[W];
+    ++Slot.first;
+    Slot.second += B.Bytes;
+    if (B.Layer && B.Kind == "weight")
+      LayersAt[W].insert(*B.Layer);
+  }
+  OS << "\nweights per device\n";
+  for (const auto &[W, CB] : Weights)
+    OS << llvm::formatv("  {0,-8} {1,7} tensors {2,12}\n", W, CB.first,
+                        formatBytes(CB.second));
+  OS << "\nlayers per device\n";
+  for (const auto &[W, Ls] : LayersAt) {
+    // Print contiguous ranges.
+    std::string Ranges;
+    for (auto It = Ls.begin(); It != Ls.end();) {
+      int64_t First = *It, Last = *It;
+      while (++It != Ls.end() && *It == Last + 1)
+        Last = *It;
+      Ranges +=
+          (Ranges.empty() ? "" : ", ") +
+          (First == Last ? std::to_string(First)
+                         : std::to_string(First) + "-" + std::to_string(Last));
+    }
+    OS << llvm::formatv("  {0,-8} {1}\n", W, Ranges);
+  }
+  OS << "\nKV cache per device\n";
+  for (const auto &[W, CB] : KV)
+    OS << llvm::formatv("  {0,-8} {1,7} buffers {2,12}\n", W, CB.first,
+                        formatBytes(CB.second));
+  OS << "\nmemory per device\n";
+  OS << llvm::formatv(
+      "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,6}\n", "device",
+      "weights", "KV cache", "activations", "reserve", "free", "capacity",
+      "fill");
+  for (const plan::Device &D : P.Devices) {
+    uint64_t Used = D.WeightBytes + D.KVCacheBytes + D.ActivationBytes +
+                    D.WorkspaceBytes + D.ReserveBytes;
+    uint64_t Free = D.CapacityBytes > Used ? D.CapacityBytes - Used : 0;
+    OS << llvm::formatv(
+        "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,5:f1}%\n",
+        where(P, plan::Location::device(D.Index)), formatBytes(D.WeightBytes),
+        formatBytes(D.KVCacheBytes), formatBytes(D.ActivationBytes),
+        formatBytes(D.ReserveBytes), formatBytes(Free),
+        formatBytes(D.CapacityBytes),
+        100.0 * static_cast<double>(Used) /
+            static_cast<double>(std::max<uint64_t>(1, D.CapacityBytes)));
+  }
+  OS << "\nfallbacks: " << (P.Fallbacks.empty() ? "none" : "") << "\n";
+  for (const plan::Fallback &F : P.Fallbacks)
+    OS << "  " << F.Kind << " " << F.Buffer << ": " << F.Reason << "\n";
+  OS << "\npredicted (cost model)\n";
+  OS << llvm::formatv("  prefill  {0:f3} ms for {1} tokens x {2}\n",
+                      P.Predicted.PrefillSeconds * 1e3, P.Opts.PrefillTokens,
+                      plural(P.Opts.Batch, "sequence"));
+  OS << llvm::formatv("  decode   {0:f3} ms per step, {1:f1} tokens/s\n",
+                      P.Predicted.DecodeSecondsPerStep * 1e3,
+                      P.Predicted.DecodeTokensPerSecond);
+  for (const plan::Device &D : P.Devices)
+    if (D.DecodeSeconds > 0)
+      OS << llvm::formatv("  {0,-8} prefill {1:f3} ms, decode {2:f3} ms\n",
+                          where(P, plan::Location::device(D.Index)),
+                          D.PrefillSeconds * 1e3, D.DecodeSeconds * 1e3);
+}
+
+int runCompile() {
+  if (Strategy != "auto" && Strategy != "pipeline" && Strategy != "tensor")
+    return usage("--strategy=" + Strategy +
+                 ": expected auto, pipeline or "
+                 "tensor");
+  if (KVStrategy != "with-layer" && KVStrategy != "by-head")
+    return usage("--kv-strategy=" + KVStrategy +
+                 ": expected with-layer or by-head");
+  import::LoweringOptions LOpts;
+  LOpts.Batch = Batch;
+  LOpts.Context = Context;
+  LOpts.PrefillTokens = Prefill;
+  if (!KVDType.empty()) {
+    std::optional<ir::DType> T = ir::parseDType(KVDType);
+    if (!T || !ir::isFloat(*T))
+      return usage("--kv-dtype=" + KVDType +
+                   ": expected a float type such "
+                   "as f16, bf16, f32 or f8_e4m3");
+    LOpts.KVType = *T;
+  }
+
+  if (ClusterSpec == "detect")
+    return fail("--cluster detect: this build finds no CUDA devices (none "
+                "is visible to the CUDA runtime here); describe the cluster "
+                "with a preset or a JSON file instead");
+  auto Cluster = cluster::parseClusterSpec(ClusterSpec);
+  if (!Cluster)
+    return fail(llvm::toString(Cluster.takeError()));
+  if (llvm::Error E = applyMemoryLimits(*Cluster))
+    return usage(llvm::toString(std::move(E)));
+
+  auto Source = import::openModel(ModelSpec);
+  if (!Source)
+    return fail(llvm::toString(Source.takeError()));
+  auto Graph = import::lowerModel(
+      Source->Config, Source->Tensors ? &*Source->Tensors : nullptr, LOpts);
+  if (!Graph)
+    return fail(ModelSpec + ": " + llvm::toString(Graph.takeError()));
+  auto Stats = import::computeModelStats(*Graph);
+  if (!Stats)
+    return fail(ModelSpec + ": " + llvm::toString(Stats.takeError()));
+
+  std::string Pipeline =
+      "place-layers{strategy=" + Strategy.getValue() +
+      "},place-nonlayer,place-kv{strategy=" + KVStrategy.getValue() + "}";
+  if (!Overrides.empty())
+    Pipeline += ",place-override{rules=" + llvm::join(Overrides, ";") + "}";
+  Pipeline += std::string(",place-fallbacks{offload=") +
+              (NoOffload ? "false" : "true") + "},verify-placement";
+  auto Passes = passes::parsePassPipeline(Pipeline);
+  if (!Passes)
+    return usage(llvm::toString(Passes.takeError()));
+  passes::PassManager PM;
+  PM.addPasses(std::move(*Passes));
+  passes::PassContext Ctx(&*Cluster);
+  if (llvm::Error E = PM.run(*Graph, Ctx))
+    return fail(ModelSpec + " on " + Cluster->Spec + ": " +
+                llvm::toString(std::move(E)));
+
+  plan::ModelInfo Model;
+  Model.Name = Source->Config.Name;
+  Model.Source = ModelSpec;
+  Model.Format = import::getFormatName(Source->Kind).str();
+  Model.Fingerprint = passes::fingerprintGraph(*Graph);
+  Model.Parameters = Stats->Parameters;
+  Model.WeightBytes = Stats->WeightBytes;
+  Model.Layers = Source->Config.Layers;
+  plan::Options POpts;
+  POpts.Strategy = Strategy;
+  POpts.KVStrategy = KVStrategy;
+  POpts.Batch = Batch;
+  POpts.NoOffload = NoOffload;
+  for (ir::ValueId V : Graph->sharedValues())
+    if (Graph->getValue(V).Kind == ir::ValueKind::KVCache) {
+      POpts.Context = Graph->getValue(V).Type.Dims[1];
+      POpts.KVDType = ir::getDTypeName(Graph->getValue(V).Type.Elem).str();
+      break;
+    }
+  if (std::optional<ir::ProgramId> Pre = Graph->lookupProgram("prefill"))
+    POpts.PrefillTokens =
+        Graph->getValue(Graph->getProgram(*Pre).Inputs[0]).Type.Dims[1];
+  auto Plan = passes::buildPlan(*Graph, *Cluster, Ctx, std::move(Model),
+                                std::move(POpts));
+  if (!Plan)
+    return fail(llvm::toString(Plan.takeError()));
+
+  if (!OutputPath.empty())
+    if (llvm::Error E = writeOutputFile(OutputPath, [&](llvm::raw_ostream &OS) {
+          OS << plan::planToString(*Plan);
+          return llvm::Error::success();
+        }))
+      return fail(llvm::toString(std::move(E)));
+  if (!ReportJSON.empty())
+    if (llvm::Error E = writeOutputFile(ReportJSON, [&](llvm::raw_ostream &OS) {
+          OS << llvm::formatv("{0:2}", plan::planToJSON(*Plan)) << "\n";
+          return llvm::Error::success();
+        }))
+      return fail(llvm::toString(std::move(E)));
+  printReport(llvm::outs(), *Plan, OutputPath);
+  return ExitSuccess;
+}
+
+} // namespace
+
+Command getCompileCommand() { return {&CompileCmd, &runCompile}; }
+
+} // namespace strata::tool
