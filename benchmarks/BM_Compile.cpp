@@ -35,6 +35,7 @@ struct Case {
   const char *Cluster;
   int64_t Context;
   const char *Strategy;
+  bool ByMemory = false;
 };
 
 llvm::Expected<plan::Plan> compileOnce(const import::ModelConfig &M,
@@ -47,6 +48,7 @@ llvm::Expected<plan::Plan> compileOnce(const import::ModelConfig &M,
     return G.takeError();
   auto Passes = passes::parsePassPipeline(
       std::string("place-layers{strategy=") + K.Strategy +
+      ",balance=" + (K.ByMemory ? "memory" : "time") +
       "},place-nonlayer,place-kv,place-fallbacks,verify-placement");
   if (!Passes)
     return Passes.takeError();
@@ -112,6 +114,7 @@ int main(int argc, char **argv) {
       {"llama3-70b", "4xH100-80GB", 8192, "pipeline"},
       {"llama3-70b", "8xH100-80GB", 8192, "auto"},
       {"llama3-70b", "2xH100-80GB,2xA100-40GB", 8192, "pipeline"},
+      {"llama3-70b", "2xH100-80GB,2xA100-40GB", 8192, "pipeline", true},
       {"mixtral-8x7b", "2xH100-80GB", 32768, "auto"},
       {"qwen2.5-72b", "4xH100-80GB", 32768, "auto"},
       {"mixtral-8x22b", "8xH100-80GB", 65536, "auto"},
@@ -121,11 +124,11 @@ int main(int argc, char **argv) {
       {"deepseek-v3", "8x8xH100-80GB", 4096, "auto"},
   };
   for (const Case &K : Cases)
-    benchmark::RegisterBenchmark(
-        (std::string("BM_Compile/") + K.Model + "/" + K.Cluster + "/" +
-         K.Strategy)
-            .c_str(),
-        BM_Compile, K)
+    benchmark::RegisterBenchmark((std::string("BM_Compile/") + K.Model + "/" +
+                                  K.Cluster + "/" + K.Strategy +
+                                  (K.ByMemory ? "/balance=memory" : ""))
+                                     .c_str(),
+                                 BM_Compile, K)
         ->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   benchmark::AddCustomContext(

@@ -72,10 +72,10 @@ double predictProgram(const ir::Graph &G, const cluster::Cluster &C,
       }
       if (Val.isDeclared())
         continue;
+      // Placements list their devices in order, so equal lists mean the
+      // data is already where the op runs.
       Placement From = getPlacement(G.getOp(Val.Def).Attrs);
-      if (From.Devices.empty() ||
-          std::set<unsigned>(From.Devices.begin(), From.Devices.end()) ==
-              std::set<unsigned>(Where.Devices.begin(), Where.Devices.end()))
+      if (From.Devices.empty() || From.Devices == Where.Devices)
         continue;
       Seconds +=
           transferSeconds(Bytes, C.link(From.Devices[0], Where.Devices[0]));
@@ -102,9 +102,10 @@ std::string fingerprintGraph(const ir::Graph &G) {
   return plan::planFingerprint(Sigs);
 }
 
-llvm::Expected<plan::Plan>
-buildPlan(const ir::Graph &G, const cluster::Cluster &C, const PassContext &Ctx,
-          plan::ModelInfo Model, plan::Options Opts) {
+llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
+                                     const cluster::Cluster &C,
+                                     PassContext &Ctx, plan::ModelInfo Model,
+                                     plan::Options Opts) {
   plan::Plan P;
   P.Model = std::move(Model);
   P.Opts = std::move(Opts);
@@ -188,7 +189,10 @@ buildPlan(const ir::Graph &G, const cluster::Cluster &C, const PassContext &Ctx,
     }
   }
 
-  auto Loads = computeDeviceLoads(G, C.size());
+  auto Live = Ctx.getLiveness(G);
+  if (!Live)
+    return Live.takeError();
+  auto Loads = computeDeviceLoads(G, C.size(), **Live);
   if (!Loads)
     return Loads.takeError();
   for (size_t D = 0; D < C.size(); ++D)

@@ -22,8 +22,8 @@ std::string fingerprintGraph(const ir::Graph &G);
 
 llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
                                      const cluster::Cluster &C,
-                                     const PassContext &Ctx,
-                                     plan::ModelInfo Model, plan::Options Opts);
+                                     PassContext &Ctx, plan::ModelInfo Model,
+                                     plan::Options Opts);
 
 } // namespace strata::passes
 

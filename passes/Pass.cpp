@@ -60,6 +60,21 @@ PassContext::getCluster(llvm::StringRef Pass) const {
           "--cluster (e.g. --cluster cpu:2x64MiB)");
 }
 
+llvm::Expected<const std::vector<ir::ProgramLiveness> *>
+PassContext::getLiveness(const ir::Graph &G) {
+  if (!Liveness) {
+    std::vector<ir::ProgramLiveness> All;
+    for (ir::ProgramId P = 0; P < G.programs().size(); ++P) {
+      auto L = ir::computeLiveness(G, P);
+      if (!L)
+        return L.takeError();
+      All.push_back(std::move(*L));
+    }
+    Liveness = std::move(All);
+  }
+  return &*Liveness;
+}
+
 llvm::Expected<std::string> PassOptions::takeString(llvm::StringRef Key,
                                                     llvm::StringRef Default) {
   auto It = Values.find(Key);

@@ -11,11 +11,13 @@
 #define STRATA_PASSES_PASS_H
 
 #include "ir/Graph.h"
+#include "ir/Liveness.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,12 @@ public:
   void addFallback(FallbackRecord F) { Fallbacks.push_back(std::move(F)); }
   llvm::ArrayRef<FallbackRecord> fallbacks() const { return Fallbacks; }
 
+  /// Each program's liveness, computed once and kept while passes preserve
+  /// the graph's structure (the pass manager drops it after any other).
+  llvm::Expected<const std::vector<ir::ProgramLiveness> *>
+  getLiveness(const ir::Graph &G);
+  void invalidateAnalyses() { Liveness.reset(); }
+
   void setResult(llvm::StringRef Key, std::string Value) {
     Results[Key.str()] = std::move(Value);
   }
@@ -71,6 +79,7 @@ private:
   std::vector<Statistic> Stats;
   std::vector<FallbackRecord> Fallbacks;
   std::map<std::string, std::string, std::less<>> Results;
+  std::optional<std::vector<ir::ProgramLiveness>> Liveness;
 };
 
 /// Options as written in a pipeline: `topo-sort{tie-break=name}`. Each pass
@@ -101,6 +110,10 @@ public:
   virtual ~Pass();
   virtual llvm::StringRef getName() const = 0;
   virtual llvm::Error run(ir::Graph &G, PassContext &Ctx) = 0;
+  /// Whether the pass leaves the graph's values, ops and order alone
+  /// (changing attributes only), so analyses cached in the context stay
+  /// valid after it.
+  virtual bool preservesStructure() const { return false; }
 };
 
 } // namespace strata::passes

@@ -35,6 +35,8 @@ llvm::Error PassManager::run(ir::Graph &G, PassContext &Ctx) {
                                        "the graph is invalid after pass '" +
                                            P->getName() + "':\n" +
                                            llvm::toString(std::move(E)));
+    if (!P->preservesStructure())
+      Ctx.invalidateAnalyses();
     if (AfterPass)
       AfterPass(*P, G);
   }

@@ -29,6 +29,7 @@ public:
       : Strategy(std::move(Strategy)) {}
   llvm::StringRef getName() const override { return "place-kv"; }
 
+  bool preservesStructure() const override { return true; }
   llvm::Error run(ir::Graph &G, PassContext &Ctx) override {
     auto Cl = Ctx.getCluster(getName());
     if (!Cl)

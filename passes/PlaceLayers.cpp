@@ -11,6 +11,9 @@
 //             and MLP columns over it (all-reduces after attention and MLP)
 //   auto      whichever of the two predicts the faster decode step
 //
+// With balance=memory the ranges balance memory fill (bytes over capacity)
+// instead, for users who would rather fill every device alike.
+//
 // The balance is a binary search on the slowest stage's time T: stages take
 // layers in order while they stay under T and within memory; the smallest
 // T with which every layer finds a stage wins. Then the layers are spread
@@ -56,13 +59,15 @@ struct StagePlan {
 
 class PlaceLayersPass : public Pass {
 public:
-  explicit PlaceLayersPass(std::string Strategy)
-      : Strategy(std::move(Strategy)) {}
+  PlaceLayersPass(std::string Strategy, bool ByMemory)
+      : Strategy(std::move(Strategy)), ByMemory(ByMemory) {}
   llvm::StringRef getName() const override { return "place-layers"; }
   llvm::Error run(ir::Graph &G, PassContext &Ctx) override;
+  bool preservesStructure() const override { return true; }
 
 private:
-  llvm::Error collect(const ir::Graph &G);
+  llvm::Error collect(const ir::Graph &G,
+                      llvm::ArrayRef<ir::ProgramLiveness> Live);
   /// Seconds of the decode ops outside the layers that run on the first
   /// (embedding) or the last stage (final norm, head), on a stage like S.
   double edgeSeconds(const ir::Graph &G, bool First,
@@ -74,6 +79,8 @@ private:
   unsigned maxTensorParallel(const ir::Graph &G) const;
 
   std::string Strategy;
+  /// Balance memory fill (bytes over capacity) instead of decode time.
+  bool ByMemory;
   const cluster::Cluster *C = nullptr;
   std::map<int64_t, LayerInfo> Layers;
   std::vector<unsigned> LayerIds;
@@ -86,7 +93,8 @@ private:
   unsigned Heads = 0, KVHeads = 0;
 };
 
-llvm::Error PlaceLayersPass::collect(const ir::Graph &G) {
+llvm::Error PlaceLayersPass::collect(const ir::Graph &G,
+                                     llvm::ArrayRef<ir::ProgramLiveness> Live) {
   for (ir::ValueId V : G.sharedValues()) {
     const ir::Value &Val = G.getValue(V);
     auto Bytes = Val.Type.getByteSize();
@@ -133,12 +141,8 @@ llvm::Error PlaceLayersPass::collect(const ir::Graph &G) {
     }
   }
   // Each device keeps room for the largest program's activations.
-  for (ir::ProgramId P = 0; P < G.programs().size(); ++P) {
-    auto Live = ir::computeLiveness(G, P);
-    if (!Live)
-      return Live.takeError();
-    ActivationAllowance = std::max(ActivationAllowance, Live->PeakBytes);
-  }
+  for (const ir::ProgramLiveness &L : Live)
+    ActivationAllowance = std::max(ActivationAllowance, L.PeakBytes);
   return llvm::Error::success();
 }
 
@@ -245,12 +249,19 @@ StagePlan PlaceLayersPass::partition(const ir::Graph &G, unsigned TP) const {
       It = TimesByDevice.emplace(Key, std::move(Ts)).first;
     }
     Time[S] = It->second;
+    if (ByMemory)
+      // "Time" becomes the share of the stage's memory a layer fills.
+      for (size_t L = 0; L < NL; ++L)
+        Time[S][L] = static_cast<double>(Layers.at(LayerIds[L]).Bytes) /
+                     std::max(1.0, Capacity[S]);
   }
 
   // The first and last stages also run the ops outside the layers.
   std::vector<double> StartTime(NS, 0);
-  StartTime[0] += edgeSeconds(G, /*First=*/true, SP.Stages[0]);
-  StartTime[NS - 1] += edgeSeconds(G, /*First=*/false, SP.Stages[NS - 1]);
+  if (!ByMemory) {
+    StartTime[0] += edgeSeconds(G, /*First=*/true, SP.Stages[0]);
+    StartTime[NS - 1] += edgeSeconds(G, /*First=*/false, SP.Stages[NS - 1]);
+  }
 
   // Greedy fill under a time limit T; returns the layers left over. When
   // OnlyKV, only the KV caches must fit: the weights may be offloaded.
@@ -345,8 +356,11 @@ StagePlan PlaceLayersPass::partition(const ir::Graph &G, unsigned TP) const {
   // A decode step runs the stages one after another, passing the hidden
   // state across each boundary.
   std::vector<double> StageTime = StartTime;
-  for (size_t L = 0; L < NL; ++L)
-    StageTime[SP.StageOfLayer[L]] += Time[SP.StageOfLayer[L]][L];
+  for (size_t L = 0; L < NL; ++L) {
+    unsigned S = SP.StageOfLayer[L];
+    StageTime[S] +=
+        ByMemory ? layerSeconds(G, LayerIds[L], SP.Stages[S]) : Time[S][L];
+  }
   SP.PredictedDecode = std::accumulate(StageTime.begin(), StageTime.end(), 0.0);
   for (size_t L = 1; L < NL; ++L)
     if (SP.StageOfLayer[L] != SP.StageOfLayer[L - 1])
@@ -371,14 +385,19 @@ llvm::Error PlaceLayersPass::run(ir::Graph &G, PassContext &Ctx) {
   if (C->size() == 0)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "the cluster has no devices");
-  if (llvm::Error E = collect(G))
+  auto Live = Ctx.getLiveness(G);
+  if (!Live)
+    return Live.takeError();
+  if (llvm::Error E = collect(G, **Live))
     return E;
 
   StagePlan Chosen;
-  if (Strategy == "pipeline" || Heads == 0) {
+  unsigned TP = Heads == 0 ? 1 : maxTensorParallel(G);
+  if (Strategy == "pipeline" || TP == 1) {
+    // Without a tensor-parallel degree that fits, every strategy is a
+    // pipeline.
     Chosen = partition(G, 1);
   } else {
-    unsigned TP = maxTensorParallel(G);
     StagePlan Tensor = partition(G, TP);
     if (Strategy == "tensor") {
       Chosen = std::move(Tensor);
@@ -393,6 +412,7 @@ llvm::Error PlaceLayersPass::run(ir::Graph &G, PassContext &Ctx) {
     }
   }
   std::string Used = Chosen.TP > 1 ? "tensor" : "pipeline";
+  const char *Balance = ByMemory ? "memory fill" : "predicted decode time";
 
   // Record the decision on every layer's values and ops.
   for (size_t I = 0; I < LayerIds.size(); ++I) {
@@ -406,14 +426,14 @@ llvm::Error PlaceLayersPass::run(ir::Graph &G, PassContext &Ctx) {
     std::string By =
         Chosen.TP > 1
             ? llvm::formatv("tensor: layers {0}-{1} split over {2} "
-                            "(balanced by predicted decode time)",
+                            "(balanced by {3})",
                             LayerIds[First], LayerIds[Last],
-                            describeDevices(*C, Devs))
+                            describeDevices(*C, Devs), Balance)
                   .str()
             : llvm::formatv("pipeline: layers {0}-{1} on {2} (balanced by "
-                            "predicted decode time)",
+                            "{3})",
                             LayerIds[First], LayerIds[Last],
-                            describeDevices(*C, Devs))
+                            describeDevices(*C, Devs), Balance)
                   .str();
     const LayerInfo &Info = Layers.at(LayerIds[I]);
     for (ir::ValueId V : Info.Shared)
@@ -451,7 +471,10 @@ llvm::Expected<std::unique_ptr<Pass>> createPlaceLayersPass(PassOptions &Opts) {
   auto S = Opts.takeChoice("strategy", {"auto", "pipeline", "tensor"}, "auto");
   if (!S)
     return S.takeError();
-  return std::make_unique<PlaceLayersPass>(*S);
+  auto B = Opts.takeChoice("balance", {"time", "memory"}, "time");
+  if (!B)
+    return B.takeError();
+  return std::make_unique<PlaceLayersPass>(*S, *B == "memory");
 }
 
 } // namespace strata::passes

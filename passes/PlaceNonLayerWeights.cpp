@@ -34,12 +34,16 @@ class PlaceNonLayerWeightsPass : public Pass {
 public:
   llvm::StringRef getName() const override { return "place-nonlayer"; }
 
+  bool preservesStructure() const override { return true; }
   llvm::Error run(ir::Graph &G, PassContext &Ctx) override {
     auto Cl = Ctx.getCluster(getName());
     if (!Cl)
       return Cl.takeError();
     const cluster::Cluster &C = **Cl;
-    auto Loads = computeDeviceLoads(G, C.size());
+    auto Live = Ctx.getLiveness(G);
+    if (!Live)
+      return Live.takeError();
+    auto Loads = computeDeviceLoads(G, C.size(), **Live);
     if (!Loads)
       return Loads.takeError();
     std::vector<int64_t> Free(C.size());

@@ -30,6 +30,7 @@ public:
       : Rules(std::move(Rules)) {}
   llvm::StringRef getName() const override { return "place-override"; }
 
+  bool preservesStructure() const override { return true; }
   llvm::Error run(ir::Graph &G, PassContext &Ctx) override {
     auto Cl = Ctx.getCluster(getName());
     if (!Cl)

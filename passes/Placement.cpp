@@ -77,8 +77,9 @@ std::string deviceName(const cluster::Cluster &C, unsigned D) {
   return Prefix + std::to_string(D);
 }
 
-llvm::Expected<std::vector<DeviceLoad>> computeDeviceLoads(const ir::Graph &G,
-                                                           size_t NumDevices) {
+llvm::Expected<std::vector<DeviceLoad>>
+computeDeviceLoads(const ir::Graph &G, size_t NumDevices,
+                   llvm::ArrayRef<ir::ProgramLiveness> Liveness) {
   std::vector<DeviceLoad> Loads(NumDevices);
   for (ir::ValueId V : G.sharedValues()) {
     const ir::Value &Val = G.getValue(V);
@@ -100,12 +101,9 @@ llvm::Expected<std::vector<DeviceLoad>> computeDeviceLoads(const ir::Graph &G,
     }
   }
   // Activations: per program, sweep the live buffers made on each device.
-  for (ir::ProgramId Prog = 0; Prog < G.programs().size(); ++Prog) {
-    auto Live = ir::computeLiveness(G, Prog);
-    if (!Live)
-      return Live.takeError();
+  for (const ir::ProgramLiveness &Live : Liveness) {
     std::vector<std::vector<std::pair<uint32_t, int64_t>>> Events(NumDevices);
-    for (const ir::LiveBuffer &B : Live->Buffers) {
+    for (const ir::LiveBuffer &B : Live.Buffers) {
       const ir::Value &Val = G.getValue(B.Value);
       // An input lives with its first user.
       const ir::AttrDict *A = nullptr;

@@ -18,6 +18,7 @@
 #define STRATA_PASSES_PLACEMENT_H
 
 #include "ir/Graph.h"
+#include "ir/Liveness.h"
 #include "ir/cluster/Cluster.h"
 
 #include <optional>
@@ -58,8 +59,9 @@ struct DeviceLoad {
 /// its group (rounded up), a replicated one its whole size. Activations are
 /// estimated from liveness: each program's peak of the buffers made by ops
 /// on the device, the larger program's.
-llvm::Expected<std::vector<DeviceLoad>> computeDeviceLoads(const ir::Graph &G,
-                                                           size_t NumDevices);
+llvm::Expected<std::vector<DeviceLoad>>
+computeDeviceLoads(const ir::Graph &G, size_t NumDevices,
+                   llvm::ArrayRef<ir::ProgramLiveness> Liveness);
 
 /// Bytes of V that land on each device of a split over Count devices.
 uint64_t shareOf(uint64_t Bytes, size_t Count);

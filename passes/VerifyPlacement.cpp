@@ -28,6 +28,7 @@ class VerifyPlacementPass : public Pass {
 public:
   llvm::StringRef getName() const override { return "verify-placement"; }
 
+  bool preservesStructure() const override { return true; }
   llvm::Error run(ir::Graph &G, PassContext &Ctx) override {
     auto Cl = Ctx.getCluster(getName());
     if (!Cl)
@@ -72,7 +73,10 @@ public:
     if (!Problems.empty())
       return report(Problems);
 
-    auto Loads = computeDeviceLoads(G, C.size());
+    auto Live = Ctx.getLiveness(G);
+    if (!Live)
+      return Live.takeError();
+    auto Loads = computeDeviceLoads(G, C.size(), **Live);
     if (!Loads)
       return Loads.takeError();
     bool Over = false;

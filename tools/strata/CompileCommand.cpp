@@ -62,6 +62,11 @@ cl::opt<std::string> ReportJSON("report-json",
 cl::opt<std::string> Strategy("strategy", cl::desc("auto, pipeline or tensor"),
                               cl::init("auto"), cl::sub(CompileCmd),
                               cl::cat(getStrataCategory()));
+cl::opt<std::string> Balance("balance",
+                             cl::desc("Balance layers by predicted decode "
+                                      "time (time) or by memory fill (memory)"),
+                             cl::init("time"), cl::sub(CompileCmd),
+                             cl::cat(getStrataCategory()));
 cl::opt<std::string> KVStrategy("kv-strategy",
                                 cl::desc("with-layer or by-head"),
                                 cl::init("with-layer"), cl::sub(CompileCmd),
@@ -257,6 +262,8 @@ int runCompile() {
     return usage("--strategy=" + Strategy +
                  ": expected auto, pipeline or "
                  "tensor");
+  if (Balance != "time" && Balance != "memory")
+    return usage("--balance=" + Balance + ": expected time or memory");
   if (KVStrategy != "with-layer" && KVStrategy != "by-head")
     return usage("--kv-strategy=" + KVStrategy +
                  ": expected with-layer or by-head");
@@ -296,6 +303,7 @@ int runCompile() {
 
   std::string Pipeline =
       "place-layers{strategy=" + Strategy.getValue() +
+      ",balance=" + Balance.getValue() +
       "},place-nonlayer,place-kv{strategy=" + KVStrategy.getValue() + "}";
   if (!Overrides.empty())
     Pipeline += ",place-override{rules=" + llvm::join(Overrides, ";") + "}";
