@@ -27,3 +27,11 @@ else:
     config.substitutions.append(("%examples", os.path.join(config.strata_src_root, "examples")))
     config.substitutions.append(("%shared", config.shared_dir))
     config.substitutions.append(("%python", sys.executable))
+    # Tests that expect "no CUDA device here" run only where nvidia-smi
+    # finds none (CI and development machines have no GPU).
+    import shutil, subprocess
+    has_gpu = False
+    if shutil.which("nvidia-smi"):
+        has_gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
+    if not has_gpu:
+        config.available_features.add("no-gpu")

@@ -29,6 +29,7 @@ struct Command {
 llvm::cl::OptionCategory &getStrataCategory();
 
 Command getCompileCommand();
+Command getDevicesCommand();
 Command getInspectCommand();
 Command getOptCommand();
 

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "DetectCluster.h"
 #include "Format.h"
 #include "OutputFile.h"
 
@@ -172,6 +173,53 @@ std::string where(const plan::Plan &P, const plan::Location &L) {
   return "?";
 }
 
+/// What the report shows, per location ("cuda:0", "host", ...): derived
+/// from the plan once, printed as text or JSON.
+struct LocationSummary {
+  uint64_t Tensors = 0, WeightBytes = 0, KVBuffers = 0, KVBytes = 0;
+  std::set<int64_t> Layers;
+  std::set<int64_t> KVLayers;
+};
+
+std::map<std::string, LocationSummary> summarise(const plan::Plan &P) {
+  std::map<std::string, LocationSummary> Out;
+  for (const plan::Buffer &B : P.Buffers) {
+    LocationSummary &S = Out[where(P, B.Where)];
+    if (B.Kind == "kv_cache") {
+      ++S.KVBuffers;
+      S.KVBytes += B.Bytes;
+      if (B.Layer)
+        S.KVLayers.insert(*B.Layer);
+    } else {
+      ++S.Tensors;
+      S.WeightBytes += B.Bytes;
+      if (B.Layer)
+        S.Layers.insert(*B.Layer);
+    }
+  }
+  return Out;
+}
+
+/// "0-9, 12" from a set of layer numbers.
+std::string ranges(const std::set<int64_t> &Ls) {
+  std::string Out;
+  for (auto It = Ls.begin(); It != Ls.end();) {
+    int64_t First = *It, Last = *It;
+    while (++It != Ls.end() && *It == Last + 1)
+      Last = *It;
+    Out += (Out.empty() ? "" : ", ") +
+           (First == Last ? std::to_string(First)
+                          : std::to_string(First) + "-" + std::to_string(Last));
+  }
+  return Out;
+}
+
+uint64_t freeBytes(const plan::Device &D) {
+  uint64_t Used = D.WeightBytes + D.KVCacheBytes + D.ActivationBytes +
+                  D.WorkspaceBytes + D.ReserveBytes;
+  return D.CapacityBytes > Used ? D.CapacityBytes - Used : 0;
+}
+
 void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
                  const std::string &PlanPath) {
   OS << "model      " << P.Model.Name << " (" << formatCount(P.Model.Parameters)
@@ -188,54 +236,34 @@ void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
     OS << "plan       " << PlanPath << " (format " << P.Version
        << ", fingerprint " << P.Model.Fingerprint.substr(0, 16) << "...)\n";
 
-  // Weights and KV per location.
-  std::map<std::string, std::pair<uint64_t, uint64_t>> Weights, KV;
-  std::map<std::string, std::set<int64_t>> LayersAt;
-  for (const plan::Buffer &B : P.Buffers) {
-    std::string W = where(P, B.Where);
-    auto &Slot = B.Kind == "kv_cache" ? KV[W] : Weights[W];
-    ++Slot.first;
-    Slot.second += B.Bytes;
-    if (B.Layer && B.Kind == "weight")
-      LayersAt[W].insert(*B.Layer);
-  }
+  std::map<std::string, LocationSummary> Sum = summarise(P);
   OS << "\nweights per device\n";
-  for (const auto &[W, CB] : Weights)
-    OS << llvm::formatv("  {0,-8} {1,7} tensors {2,12}\n", W, CB.first,
-                        formatBytes(CB.second));
+  for (const auto &[W, S] : Sum)
+    if (S.Tensors)
+      OS << llvm::formatv("  {0,-8} {1,7} tensors {2,12}\n", W, S.Tensors,
+                          formatBytes(S.WeightBytes));
   OS << "\nlayers per device\n";
-  for (const auto &[W, Ls] : LayersAt) {
-    // Print contiguous ranges.
-    std::string Ranges;
-    for (auto It = Ls.begin(); It != Ls.end();) {
-      int64_t First = *It, Last = *It;
-      while (++It != Ls.end() && *It == Last + 1)
-        Last = *It;
-      Ranges +=
-          (Ranges.empty() ? "" : ", ") +
-          (First == Last ? std::to_string(First)
-                         : std::to_string(First) + "-" + std::to_string(Last));
-    }
-    OS << llvm::formatv("  {0,-8} {1}\n", W, Ranges);
-  }
+  for (const auto &[W, S] : Sum)
+    if (!S.Layers.empty())
+      OS << llvm::formatv("  {0,-8} {1}\n", W, ranges(S.Layers));
   OS << "\nKV cache per device\n";
-  for (const auto &[W, CB] : KV)
-    OS << llvm::formatv("  {0,-8} {1,7} buffers {2,12}\n", W, CB.first,
-                        formatBytes(CB.second));
+  for (const auto &[W, S] : Sum)
+    if (S.KVBuffers)
+      OS << llvm::formatv("  {0,-8} {1,7} buffers {2,12}  layers {3}\n", W,
+                          S.KVBuffers, formatBytes(S.KVBytes),
+                          ranges(S.KVLayers));
   OS << "\nmemory per device\n";
   OS << llvm::formatv(
       "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,6}\n", "device",
       "weights", "KV cache", "activations", "reserve", "free", "capacity",
       "fill");
   for (const plan::Device &D : P.Devices) {
-    uint64_t Used = D.WeightBytes + D.KVCacheBytes + D.ActivationBytes +
-                    D.WorkspaceBytes + D.ReserveBytes;
-    uint64_t Free = D.CapacityBytes > Used ? D.CapacityBytes - Used : 0;
+    uint64_t Used = D.CapacityBytes - std::min(D.CapacityBytes, freeBytes(D));
     OS << llvm::formatv(
         "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,5:f1}%\n",
         where(P, plan::Location::device(D.Index)), formatBytes(D.WeightBytes),
         formatBytes(D.KVCacheBytes), formatBytes(D.ActivationBytes),
-        formatBytes(D.ReserveBytes), formatBytes(Free),
+        formatBytes(D.ReserveBytes), formatBytes(freeBytes(D)),
         formatBytes(D.CapacityBytes),
         100.0 * static_cast<double>(Used) /
             static_cast<double>(std::max<uint64_t>(1, D.CapacityBytes)));
@@ -255,6 +283,58 @@ void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
       OS << llvm::formatv("  {0,-8} prefill {1:f3} ms, decode {2:f3} ms\n",
                           where(P, plan::Location::device(D.Index)),
                           D.PrefillSeconds * 1e3, D.DecodeSeconds * 1e3);
+}
+
+/// The report as JSON (docs/cli.md): the same tables, keyed by location.
+llvm::json::Value reportToJSON(const plan::Plan &P) {
+  std::map<std::string, LocationSummary> Sum = summarise(P);
+  llvm::json::Array Devices;
+  for (const plan::Device &D : P.Devices) {
+    std::string W = where(P, plan::Location::device(D.Index));
+    const LocationSummary &S = Sum[W];
+    Devices.push_back(llvm::json::Object{
+        {"device", W},
+        {"index", int64_t(D.Index)},
+        {"name", D.Name},
+        {"weights", llvm::json::Object{{"tensors", int64_t(S.Tensors)},
+                                       {"bytes", int64_t(S.WeightBytes)}}},
+        {"layers", ranges(S.Layers)},
+        {"kv_cache", llvm::json::Object{{"buffers", int64_t(S.KVBuffers)},
+                                        {"bytes", int64_t(S.KVBytes)},
+                                        {"layers", ranges(S.KVLayers)}}},
+        {"memory",
+         llvm::json::Object{{"weights", int64_t(D.WeightBytes)},
+                            {"kv_cache", int64_t(D.KVCacheBytes)},
+                            {"activations", int64_t(D.ActivationBytes)},
+                            {"workspace", int64_t(D.WorkspaceBytes)},
+                            {"reserve", int64_t(D.ReserveBytes)},
+                            {"free", int64_t(freeBytes(D))},
+                            {"capacity", int64_t(D.CapacityBytes)}}},
+        {"predicted", llvm::json::Object{{"prefill_s", D.PrefillSeconds},
+                                         {"decode_s", D.DecodeSeconds}}}});
+  }
+  llvm::json::Object OffDevice;
+  for (const char *W : {"host", "disk"})
+    if (Sum.count(W))
+      OffDevice[W] = llvm::json::Object{{"tensors", int64_t(Sum[W].Tensors)},
+                                        {"bytes", int64_t(Sum[W].WeightBytes)}};
+  llvm::json::Array Fallbacks;
+  for (const plan::Fallback &F : P.Fallbacks)
+    Fallbacks.push_back(llvm::json::Object{
+        {"tensor", F.Buffer}, {"kind", F.Kind}, {"reason", F.Reason}});
+  return llvm::json::Object{
+      {"model", P.Model.Name},
+      {"cluster", P.ClusterSpec},
+      {"strategy", P.Strategy},
+      {"multi_device", P.MultiDevice},
+      {"devices", std::move(Devices)},
+      {"off_device", std::move(OffDevice)},
+      {"fallbacks", std::move(Fallbacks)},
+      {"predicted",
+       llvm::json::Object{
+           {"prefill_s", P.Predicted.PrefillSeconds},
+           {"decode_s_per_step", P.Predicted.DecodeSecondsPerStep},
+           {"decode_tokens_per_s", P.Predicted.DecodeTokensPerSecond}}}};
 }
 
 int runCompile() {
@@ -280,11 +360,9 @@ int runCompile() {
     LOpts.KVType = *T;
   }
 
-  if (ClusterSpec == "detect")
-    return fail("--cluster detect: this build finds no CUDA devices (none "
-                "is visible to the CUDA runtime here); describe the cluster "
-                "with a preset or a JSON file instead");
-  auto Cluster = cluster::parseClusterSpec(ClusterSpec);
+  auto Cluster = ClusterSpec == "detect"
+                     ? detectCluster()
+                     : cluster::parseClusterSpec(ClusterSpec);
   if (!Cluster)
     return fail(llvm::toString(Cluster.takeError()));
   if (llvm::Error E = applyMemoryLimits(*Cluster))
@@ -354,10 +432,20 @@ int runCompile() {
       return fail(llvm::toString(std::move(E)));
   if (!ReportJSON.empty())
     if (llvm::Error E = writeOutputFile(ReportJSON, [&](llvm::raw_ostream &OS) {
-          OS << llvm::formatv("{0:2}", plan::planToJSON(*Plan)) << "\n";
+          OS << llvm::formatv("{0:2}", reportToJSON(*Plan)) << "\n";
           return llvm::Error::success();
         }))
       return fail(llvm::toString(std::move(E)));
+  // DEBUG=2: where every buffer went and why.
+  if (spdlog::should_log(spdlog::level::debug))
+    for (const plan::Buffer &B : Plan->Buffers)
+      spdlog::debug(
+          "{} {} {}{} -> {}: {}", B.Kind, B.Name, formatBytes(B.Bytes),
+          B.ShardInfo ? llvm::formatv(" (shard {0}/{1})", B.ShardInfo->Index,
+                                      B.ShardInfo->Count)
+                            .str()
+                      : std::string(),
+          where(*Plan, B.Where), B.PlacedBy);
   printReport(llvm::outs(), *Plan, OutputPath);
   return ExitSuccess;
 }
