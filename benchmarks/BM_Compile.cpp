@@ -49,7 +49,7 @@ llvm::Expected<plan::Plan> compileOnce(const import::ModelConfig &M,
   auto Passes = passes::parsePassPipeline(
       std::string("place-layers{strategy=") + K.Strategy +
       ",balance=" + (K.ByMemory ? "memory" : "time") +
-      "},place-nonlayer,place-kv,place-fallbacks,verify-placement");
+      "},place-experts,place-nonlayer,place-kv,place-fallbacks,verify-placement");
   if (!Passes)
     return Passes.takeError();
   passes::PassManager PM;

@@ -41,7 +41,7 @@ llvm::Expected<Compiled> compile(ir::Graph G, const cluster::Cluster &C,
                                  bool Offload = true) {
   auto Passes = passes::parsePassPipeline(
       ("place-layers{strategy=" + Strategy +
-       "},place-nonlayer,place-kv{"
+       "},place-experts,place-nonlayer,place-kv{"
        "strategy=" +
        KV + "},place-fallbacks{offload=" + (Offload ? "true" : "false") +
        "},verify-placement")
@@ -238,4 +238,24 @@ TEST(Placement, RandomClustersPlaceEverythingWithinCapacity) {
   }
   EXPECT_GT(Fitted, 10);
   EXPECT_GT(Refused, 0);
+}
+
+TEST(Placement, ExpertsSpreadWholeOverTheGroup) {
+  cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("2xH100-80GB"));
+  ir::Graph G = lowerPreset("mixtral-8x7b");
+  Compiled R = test::unwrap(compile(G, C, "tensor"));
+  std::map<unsigned, uint64_t> ExpertBytes;
+  unsigned Experts = 0;
+  for (const plan::Buffer &B : R.Plan.Buffers) {
+    if (B.Name.find(".experts.") == std::string::npos)
+      continue;
+    EXPECT_FALSE(B.ShardInfo) << B.Name; // whole, not split
+    EXPECT_EQ(B.PlacedBy.rfind("expert-parallel: expert ", 0), 0u)
+        << B.PlacedBy;
+    ExpertBytes[B.Where.Device] += B.Bytes;
+    ++Experts;
+  }
+  EXPECT_EQ(Experts, 32u * 8 * 3);
+  ASSERT_EQ(ExpertBytes.size(), 2u);
+  EXPECT_EQ(ExpertBytes[0], ExpertBytes[1]); // 4 equal experts each
 }
