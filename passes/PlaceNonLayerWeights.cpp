@@ -8,7 +8,9 @@
 // moving their activations to and from the devices of the ops around them.
 // A device without room for the weight (after its layers, KV caches and
 // activation estimate) is skipped. Ties go to the first device visited, so
-// equal devices take turns. Each weight's ops move with it.
+// equal devices take turns. Each weight's ops move with it. The tensor-
+// parallel groups the layers use are candidates too: a weight split over a
+// group (vocab-parallel embeddings and heads) costs a share on each member.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <limits>
+#include <set>
 
 namespace strata::passes {
 namespace {
@@ -51,6 +54,19 @@ public:
       Free[D] = static_cast<int64_t>(C.Devices[D].usableBytes()) -
                 static_cast<int64_t>((*Loads)[D].total());
 
+    // Candidates: every device, and every tensor-parallel group the layers
+    // use (a weight split over a group, vocab-parallel, costs 1/n there).
+    std::vector<std::vector<unsigned>> Candidates;
+    for (unsigned D = 0; D < C.size(); ++D)
+      Candidates.push_back({D});
+    std::set<std::vector<unsigned>> Groups;
+    for (ir::ValueId V : G.sharedValues()) {
+      Placement P = getPlacement(G.getValue(V).Attrs);
+      if (P.isSplit())
+        Groups.insert(P.Devices);
+    }
+    Candidates.insert(Candidates.end(), Groups.begin(), Groups.end());
+
     unsigned Next = 0;
     int64_t Placed = 0;
     for (ir::ValueId V : G.sharedValues()) {
@@ -61,14 +77,18 @@ public:
       double BestCost = std::numeric_limits<double>::infinity();
       unsigned Best = Next;
       bool Any = false;
-      for (unsigned K = 0; K < C.size(); ++K) {
-        unsigned D = (Next + K) % C.size();
-        if (Free[D] < Bytes)
+      for (unsigned K = 0; K < Candidates.size(); ++K) {
+        unsigned I = (Next + K) % Candidates.size();
+        const std::vector<unsigned> &Cand = Candidates[I];
+        int64_t Each = Cand.size() > 1 && isReplicatedUnderTensorParallel(G, V)
+                           ? Bytes
+                           : static_cast<int64_t>(shareOf(Bytes, Cand.size()));
+        if (llvm::any_of(Cand, [&](unsigned D) { return Free[D] < Each; }))
           continue;
-        double Cost = costOn(G, C, W, D);
+        double Cost = costOn(G, C, W, Cand);
         if (Cost < BestCost) {
           BestCost = Cost;
-          Best = D;
+          Best = I;
           Any = true;
         }
       }
@@ -80,16 +100,22 @@ public:
         By = "round-robin: no device has room; left on the device with the "
              "most free memory for the fallbacks";
       } else {
-        By = llvm::formatv("round-robin: cheapest device by the cost model "
-                           "({0:f1} us for its ops and transfers)",
+        By = llvm::formatv("round-robin: cheapest {0} by the cost model "
+                           "({1:f1} us for its ops and transfers)",
+                           Candidates[Best].size() > 1 ? "group" : "device",
                            BestCost * 1e6)
                  .str();
       }
-      setPlacement(W.Attrs, onDevices({Best}), By);
+      const std::vector<unsigned> &To = Candidates[Best];
+      setPlacement(W.Attrs, onDevices(To), By);
       for (ir::OpId U : W.Users)
-        setPlacement(G.getOp(U).Attrs, onDevices({Best}), "");
-      Free[Best] -= Bytes;
-      Next = (Best + 1) % C.size();
+        setPlacement(G.getOp(U).Attrs, onDevices(To), "");
+      int64_t Each = To.size() > 1 && isReplicatedUnderTensorParallel(G, V)
+                         ? Bytes
+                         : static_cast<int64_t>(shareOf(Bytes, To.size()));
+      for (unsigned D : To)
+        Free[D] -= Each;
+      Next = (Best + 1) % Candidates.size();
       ++Placed;
     }
     Ctx.addStatistic(getName(), "weights-placed", Placed);
@@ -97,24 +123,26 @@ public:
   }
 
 private:
-  /// Predicted seconds of W's ops if they ran on device D, including moving
-  /// their activation operands from where they are made and their results
-  /// to where they are used.
+  /// Predicted seconds of W's ops if they ran on the devices To (split
+  /// over them when several), including moving their activation operands
+  /// from where they are made and their results to where they are used.
   static double costOn(const ir::Graph &G, const cluster::Cluster &C,
-                       const ir::Value &W, unsigned D) {
+                       const ir::Value &W, const std::vector<unsigned> &To) {
     double Seconds = 0;
+    double N = static_cast<double>(To.size());
     for (ir::OpId U : W.Users) {
       const ir::Op &Op = G.getOp(U);
-      Seconds += predictSeconds(computeOpCost(G, Op), C.Devices[D],
+      OpCost Cost = computeOpCost(G, Op);
+      Cost.Flops /= N;
+      Cost.Bytes /= N;
+      Seconds += predictSeconds(Cost, C.Devices[To.front()],
                                 G.getValue(Op.Result).Type.Elem);
       auto Move = [&](const ir::Op &Other, const ir::Value &Data) {
         Placement P = getPlacement(Other.Attrs);
-        if (P.Where != Placement::Kind::Devices)
+        if (P.Where != Placement::Kind::Devices || P.Devices == To)
           return;
-        for (unsigned O : P.Devices)
-          if (O == D)
-            return; // Already there.
-        Seconds += transferSeconds(bytesOf(Data), C.link(P.Devices[0], D));
+        Seconds +=
+            transferSeconds(bytesOf(Data), C.link(P.Devices[0], To.front()));
       };
       for (ir::ValueId In : Op.Operands) {
         const ir::Value &Val = G.getValue(In);

@@ -181,8 +181,22 @@ struct LocationSummary {
   std::set<int64_t> KVLayers;
 };
 
-std::map<std::string, LocationSummary> summarise(const plan::Plan &P) {
-  std::map<std::string, LocationSummary> Out;
+/// Locations in device order, then host, then disk.
+struct LocationOrder {
+  bool operator()(const std::string &A, const std::string &B) const {
+    return rank(A) < rank(B);
+  }
+  static std::pair<uint64_t, std::string> rank(const std::string &L) {
+    size_t Colon = L.find(':');
+    if (Colon == std::string::npos)
+      return {UINT64_MAX, L}; // "disk" sorts after "host"
+    return {std::stoull(L.substr(Colon + 1)), L};
+  }
+};
+using Summary = std::map<std::string, LocationSummary, LocationOrder>;
+
+Summary summarise(const plan::Plan &P) {
+  Summary Out;
   for (const plan::Buffer &B : P.Buffers) {
     LocationSummary &S = Out[where(P, B.Where)];
     if (B.Kind == "kv_cache") {
@@ -236,7 +250,7 @@ void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
     OS << "plan       " << PlanPath << " (format " << P.Version
        << ", fingerprint " << P.Model.Fingerprint.substr(0, 16) << "...)\n";
 
-  std::map<std::string, LocationSummary> Sum = summarise(P);
+  Summary Sum = summarise(P);
   OS << "\nweights per device\n";
   for (const auto &[W, S] : Sum)
     if (S.Tensors)
@@ -287,7 +301,7 @@ void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
 
 /// The report as JSON (docs/cli.md): the same tables, keyed by location.
 llvm::json::Value reportToJSON(const plan::Plan &P) {
-  std::map<std::string, LocationSummary> Sum = summarise(P);
+  Summary Sum = summarise(P);
   llvm::json::Array Devices;
   for (const plan::Device &D : P.Devices) {
     std::string W = where(P, plan::Location::device(D.Index));
