@@ -30,6 +30,9 @@ public:
 
   void setVerifyEach(bool On) { VerifyEach = On; }
   bool getVerifyEach() const { return VerifyEach; }
+  /// Record each pass's wall time, in microseconds, as its statistic
+  /// "time-us".
+  void setTimePasses(bool On) { TimePasses = On; }
   void setBeforePass(Hook H) { BeforePass = std::move(H); }
   void setAfterPass(Hook H) { AfterPass = std::move(H); }
 
@@ -40,6 +43,7 @@ public:
 private:
   std::vector<std::unique_ptr<Pass>> Passes;
   bool VerifyEach;
+  bool TimePasses = false;
   Hook BeforePass;
   Hook AfterPass;
 };

@@ -104,6 +104,9 @@ cl::list<std::string> Overrides(
              "host or disk); repeatable"),
     cl::value_desc("REGEX=DEVICE"), cl::sub(CompileCmd),
     cl::cat(getStrataCategory()));
+cl::opt<bool> TimePasses("time-passes",
+                         cl::desc("Print each stage's wall time to stderr"),
+                         cl::sub(CompileCmd), cl::cat(getStrataCategory()));
 cl::opt<bool> NoOffload("no-offload",
                         cl::desc("Never offload weights to host memory or "
                                  "disk"),
@@ -406,6 +409,7 @@ int runCompile() {
     return usage(llvm::toString(Passes.takeError()));
   passes::PassManager PM;
   PM.addPasses(std::move(*Passes));
+  PM.setTimePasses(TimePasses);
   passes::PassContext Ctx(&*Cluster);
   if (llvm::Error E = PM.run(*Graph, Ctx))
     return fail(ModelSpec + " on " + Cluster->Spec + ": " +
@@ -438,6 +442,11 @@ int runCompile() {
   if (!Plan)
     return fail(llvm::toString(Plan.takeError()));
 
+  if (TimePasses)
+    for (const passes::Statistic &S : Ctx.statistics())
+      if (S.Name == "time-us")
+        llvm::errs() << llvm::formatv("time: {0,-18} {1,8:f3} ms\n", S.Pass,
+                                      S.Value / 1e3);
   if (!OutputPath.empty())
     if (llvm::Error E = writeOutputFile(OutputPath, [&](llvm::raw_ostream &OS) {
           OS << plan::planToString(*Plan);
