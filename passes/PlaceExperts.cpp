@@ -55,7 +55,7 @@ public:
 
 private:
   static int64_t spread(ir::Graph &G, const cluster::Cluster &C,
-                        const ir::Op &Op, const std::vector<unsigned> &Group) {
+                        const ir::Op &Op, llvm::ArrayRef<unsigned> Group) {
     struct Expert {
       unsigned Index;
       uint64_t Bytes;

@@ -63,7 +63,8 @@ public:
     for (ir::ValueId V : G.sharedValues()) {
       Placement P = getPlacement(G.getValue(V).Attrs);
       if (P.isSplit())
-        Groups.insert(P.Devices);
+        Groups.insert(
+            std::vector<unsigned>(P.Devices.begin(), P.Devices.end()));
     }
     Candidates.insert(Candidates.end(), Groups.begin(), Groups.end());
 
@@ -139,7 +140,8 @@ private:
                                 G.getValue(Op.Result).Type.Elem);
       auto Move = [&](const ir::Op &Other, const ir::Value &Data) {
         Placement P = getPlacement(Other.Attrs);
-        if (P.Where != Placement::Kind::Devices || P.Devices == To)
+        if (P.Where != Placement::Kind::Devices ||
+            llvm::ArrayRef<unsigned>(P.Devices) == llvm::ArrayRef<unsigned>(To))
           return;
         Seconds +=
             transferSeconds(bytesOf(Data), C.link(P.Devices[0], To.front()));

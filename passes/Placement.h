@@ -19,7 +19,9 @@
 
 #include "ir/Graph.h"
 #include "ir/Liveness.h"
+
 #include "ir/cluster/Cluster.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <optional>
 #include <vector>
@@ -35,15 +37,17 @@ inline constexpr llvm::StringLiteral PlacedBy = "placed_by";
 struct Placement {
   enum class Kind { None, Devices, Host, Disk };
   Kind Where = Kind::None;
-  std::vector<unsigned> Devices; ///< One, or a tensor-parallel group.
+  /// One, or a tensor-parallel group; inline, since placements are read
+  /// for every buffer on hot paths.
+  llvm::SmallVector<unsigned, 8> Devices;
 
   bool isSplit() const { return Devices.size() > 1; }
 };
 
 Placement getPlacement(const ir::AttrDict &A);
 void setPlacement(ir::AttrDict &A, const Placement &P, llvm::StringRef By);
-inline Placement onDevices(std::vector<unsigned> Ds) {
-  return {Placement::Kind::Devices, std::move(Ds)};
+inline Placement onDevices(llvm::ArrayRef<unsigned> Ds) {
+  return {Placement::Kind::Devices, {Ds.begin(), Ds.end()}};
 }
 
 /// Bytes planned on each device, by kind.
