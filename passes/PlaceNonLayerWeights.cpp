@@ -43,16 +43,10 @@ public:
     if (!Cl)
       return Cl.takeError();
     const cluster::Cluster &C = **Cl;
-    auto Live = Ctx.getLiveness(G);
-    if (!Live)
-      return Live.takeError();
-    auto Loads = computeDeviceLoads(G, C.size(), **Live);
-    if (!Loads)
-      return Loads.takeError();
-    std::vector<int64_t> Free(C.size());
-    for (size_t D = 0; D < C.size(); ++D)
-      Free[D] = static_cast<int64_t>(C.Devices[D].usableBytes()) -
-                static_cast<int64_t>((*Loads)[D].total());
+    auto FreeOrErr = computeFreeBytes(G, C, Ctx);
+    if (!FreeOrErr)
+      return FreeOrErr.takeError();
+    std::vector<int64_t> Free = std::move(*FreeOrErr);
 
     // Candidates: every device, and every tensor-parallel group the layers
     // use (a weight split over a group, vocab-parallel, costs 1/n there).

@@ -55,6 +55,22 @@ void setPlacement(ir::AttrDict &A, const Placement &P, llvm::StringRef By) {
     A.set(PlacementKeys::PlacedBy, By.str());
 }
 
+llvm::Expected<std::vector<int64_t>> computeFreeBytes(const ir::Graph &G,
+                                                      const cluster::Cluster &C,
+                                                      PassContext &Ctx) {
+  auto Live = Ctx.getLiveness(G);
+  if (!Live)
+    return Live.takeError();
+  auto Loads = computeDeviceLoads(G, C.size(), **Live);
+  if (!Loads)
+    return Loads.takeError();
+  std::vector<int64_t> Free(C.size());
+  for (size_t D = 0; D < C.size(); ++D)
+    Free[D] = static_cast<int64_t>(C.Devices[D].usableBytes()) -
+              static_cast<int64_t>((*Loads)[D].total());
+  return Free;
+}
+
 uint64_t shareOf(uint64_t Bytes, size_t Count) {
   return Count <= 1 ? Bytes : (Bytes + Count - 1) / Count;
 }

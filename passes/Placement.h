@@ -17,6 +17,8 @@
 #ifndef STRATA_PASSES_PLACEMENT_H
 #define STRATA_PASSES_PLACEMENT_H
 
+#include "passes/Pass.h"
+
 #include "ir/Graph.h"
 #include "ir/Liveness.h"
 
@@ -66,6 +68,13 @@ struct DeviceLoad {
 llvm::Expected<std::vector<DeviceLoad>>
 computeDeviceLoads(const ir::Graph &G, size_t NumDevices,
                    llvm::ArrayRef<ir::ProgramLiveness> Liveness);
+
+/// Each device's usable bytes (capacity less reserve) minus what
+/// computeDeviceLoads says it holds, from the context's cached liveness;
+/// negative when over-full.
+llvm::Expected<std::vector<int64_t>> computeFreeBytes(const ir::Graph &G,
+                                                      const cluster::Cluster &C,
+                                                      PassContext &Ctx);
 
 /// Bytes of V that land on each device of a split over Count devices.
 uint64_t shareOf(uint64_t Bytes, size_t Count);
