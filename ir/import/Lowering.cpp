@@ -95,12 +95,11 @@ private:
                              llvm::ArrayRef<int64_t> Dims, AttrDict Attrs = {},
                              std::optional<DType> Elem = {});
   AttrDict ropeAttrs() const;
-  llvm::Expected<ValueId> attentionBlock(int64_t L, const LayerWeights &W,
-                                         ValueId H);
-  llvm::Expected<ValueId> mlaBlock(int64_t L, const LayerWeights &W, ValueId H);
+  llvm::Expected<ValueId> attentionBlock(const LayerWeights &W, ValueId H);
+  llvm::Expected<ValueId> mlaBlock(const LayerWeights &W, ValueId H);
   llvm::Expected<ValueId> ffn(ValueId X, ValueId Gate, ValueId Up, ValueId Down,
                               const llvm::Twine &Name);
-  llvm::Expected<ValueId> mlpBlock(int64_t L, const LayerWeights &W, ValueId F);
+  llvm::Expected<ValueId> mlpBlock(const LayerWeights &W, ValueId F);
 
   const ModelConfig &C;
   const TensorTable *Table;
@@ -467,8 +466,8 @@ AttrDict Lowering::ropeAttrs() const {
     return Var##OrErr.takeError();                                             \
   ValueId Var = *Var##OrErr
 
-llvm::Expected<ValueId>
-Lowering::attentionBlock(int64_t L, const LayerWeights &W, ValueId H) {
+llvm::Expected<ValueId> Lowering::attentionBlock(const LayerWeights &W,
+                                                 ValueId H) {
   const int64_t D = C.HeadDim, QDim = C.Heads * D, KVDim = C.KVHeads * D;
   TRY(Q0, op(OpKind::MatMul, {H, W.Q}, "q", {B, T, QDim}));
   TRY(K0, op(OpKind::MatMul, {H, W.K}, "k", {B, T, KVDim}));
@@ -494,12 +493,10 @@ Lowering::attentionBlock(int64_t L, const LayerWeights &W, ValueId H) {
   TRY(Att,
       op(OpKind::Attention, {QR, KA, VA, Pos}, "attn", {B, T, C.Heads, D}));
   TRY(Flat, op(OpKind::Reshape, {Att}, "attn_flat", {B, T, QDim}));
-  (void)L;
   return op(OpKind::MatMul, {Flat, W.O}, "attn_out", {B, T, C.Hidden});
 }
 
-llvm::Expected<ValueId> Lowering::mlaBlock(int64_t L, const LayerWeights &W,
-                                           ValueId H) {
+llvm::Expected<ValueId> Lowering::mlaBlock(const LayerWeights &W, ValueId H) {
   const MLAConfig &M = *C.MLA;
   const int64_t QHead = M.QKNopeHeadDim + M.QKRopeHeadDim;
   const int64_t Lat = M.KVLoraRank, R = M.QKRopeHeadDim;
@@ -543,7 +540,6 @@ llvm::Expected<ValueId> Lowering::mlaBlock(int64_t L, const LayerWeights &W,
               {B, T, C.Heads, M.VHeadDim}, ropeAttrs()));
   TRY(Flat,
       op(OpKind::Reshape, {Att}, "attn_flat", {B, T, C.Heads * M.VHeadDim}));
-  (void)L;
   return op(OpKind::MatMul, {Flat, W.O}, "attn_out", {B, T, C.Hidden});
 }
 
@@ -557,8 +553,7 @@ llvm::Expected<ValueId> Lowering::ffn(ValueId X, ValueId Gate, ValueId Up,
   return op(OpKind::MatMul, {Act, Down}, N + "down", {B, T, C.Hidden});
 }
 
-llvm::Expected<ValueId> Lowering::mlpBlock(int64_t L, const LayerWeights &W,
-                                           ValueId F) {
+llvm::Expected<ValueId> Lowering::mlpBlock(const LayerWeights &W, ValueId F) {
   if (W.Router == ir::InvalidId)
     return ffn(F, W.Gate, W.Up, W.Down, "ffn_");
   const MoEConfig &M = *C.MoE;
@@ -600,7 +595,6 @@ llvm::Expected<ValueId> Lowering::mlpBlock(int64_t L, const LayerWeights &W,
     TRY(Y, ffn(F, W.Shared[0], W.Shared[1], W.Shared[2], "shared_"));
     Shared = Y;
   }
-  (void)L;
   return op(OpKind::Add, {Routed, Shared}, "moe_out", {B, T, H});
 }
 
@@ -630,11 +624,11 @@ llvm::Error Lowering::buildProgram(llvm::StringRef Name, int64_t Tokens) {
     const LayerWeights &W = Layers[L];
     TRY(H, op(OpKind::RMSNorm, {X, W.AttnNorm}, "attn_norm", {B, T, C.Hidden},
               Eps));
-    TRY(A, C.MLA ? mlaBlock(L, W, H) : attentionBlock(L, W, H));
+    TRY(A, C.MLA ? mlaBlock(W, H) : attentionBlock(W, H));
     TRY(R, op(OpKind::Add, {X, A}, "attn_res", {B, T, C.Hidden}));
     TRY(F,
         op(OpKind::RMSNorm, {R, W.FFNNorm}, "ffn_norm", {B, T, C.Hidden}, Eps));
-    TRY(M, mlpBlock(L, W, F));
+    TRY(M, mlpBlock(W, F));
     TRY(Out, op(OpKind::Add, {R, M}, "out", {B, T, C.Hidden}));
     X = Out;
   }

@@ -300,16 +300,12 @@ int runInspect() {
                     Val.Attrs.getString("role").value_or("kv_cache").str());
     }
 
-  // The KV type is that of the first cache (all are alike).
+  // The KV type and context are those of the first cache (all are alike).
   ir::DType KVType = ir::DType::F32;
-  for (ir::ValueId V : Graph->sharedValues())
-    if (Graph->getValue(V).Kind == ir::ValueKind::KVCache) {
-      KVType = Graph->getValue(V).Type.Elem;
-      break;
-    }
   int64_t Ctx = 0;
   for (ir::ValueId V : Graph->sharedValues())
     if (Graph->getValue(V).Kind == ir::ValueKind::KVCache) {
+      KVType = Graph->getValue(V).Type.Elem;
       Ctx = Graph->getValue(V).Type.Dims[1];
       break;
     }
