@@ -58,18 +58,32 @@ public:
         ir::Value &Val = G.getValue(V);
         int64_t Bytes =
             static_cast<int64_t>(llvm::cantFail(Val.Type.getByteSize()));
+        // A tensor split with a tensor-parallel group leaves every member
+        // when it goes: only host and disk can take it whole.
+        Placement From = getPlacement(Val.Attrs);
+        bool Split = From.isSplit();
+        int64_t Each =
+            Split && Val.Kind == ir::ValueKind::Weight &&
+                    isReplicatedUnderTensorParallel(G, V)
+                ? Bytes
+                : static_cast<int64_t>(shareOf(Bytes, From.Devices.size()));
         std::string Over =
             llvm::formatv("{0} is over capacity by {1}", deviceName(C, D),
                           ir::formatBytes(-Free[D]))
                 .str();
-        if (std::optional<unsigned> To = nextDevice(C, Free, D, Bytes)) {
+        std::optional<unsigned> To;
+        std::vector<unsigned> Group;
+        if (!Split) {
+          To = nextDevice(C, Free, D, Bytes);
+          if (!To)
+            Group = shardGroup(C, Free, D, Bytes, splitUnits(Val));
+        }
+        if (To) {
           move(G, Ctx, V, onDevices({*To}), "next-device",
                Over + "; moved to " + deviceName(C, *To) + ", which has " +
                    ir::formatBytes(Free[*To]) + " free");
           Free[*To] -= Bytes;
-        } else if (std::vector<unsigned> Group =
-                       shardGroup(C, Free, D, Bytes, splitUnits(Val));
-                   !Group.empty()) {
+        } else if (!Group.empty()) {
           std::string Names;
           for (unsigned M : Group)
             Names += (Names.empty() ? "" : ", ") + deviceName(C, M);
@@ -91,7 +105,8 @@ public:
         } else {
           continue; // Nothing can take it; verify-placement will say so.
         }
-        Free[D] += Bytes;
+        for (unsigned M : From.Devices)
+          Free[M] += Each;
         ++Moves;
       }
     }
@@ -101,7 +116,7 @@ public:
   }
 
 private:
-  /// Values on device D (alone), most movable first.
+  /// Values on device D (alone or as part of a split), most movable first.
   static std::vector<ir::ValueId> candidates(const ir::Graph &G, unsigned D) {
     struct Candidate {
       int Rank;
@@ -113,8 +128,8 @@ private:
     for (ir::ValueId V : G.sharedValues()) {
       const ir::Value &Val = G.getValue(V);
       Placement P = getPlacement(Val.Attrs);
-      if (P.Where != Placement::Kind::Devices || P.Devices.size() != 1 ||
-          P.Devices[0] != D)
+      if (P.Where != Placement::Kind::Devices ||
+          !llvm::is_contained(P.Devices, D))
         continue;
       std::optional<int64_t> L = Val.Attrs.getInt(ir::AttrKeys::Layer);
       int Rank = Val.Kind == ir::ValueKind::KVCache ? 2 : (L ? 1 : 0);

@@ -259,3 +259,20 @@ TEST(Placement, ExpertsSpreadWholeOverTheGroup) {
   ASSERT_EQ(ExpertBytes.size(), 2u);
   EXPECT_EQ(ExpertBytes[0], ExpertBytes[1]); // 4 equal experts each
 }
+
+TEST(Placement, TensorParallelWeightsOffloadWholeWhenTheGroupIsFull) {
+  // llama3.1-405b (756 GiB in bf16) over four H100s split by tensor
+  // parallelism: split weights leave the whole group for host memory.
+  cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("4xH100-80GB"));
+  Compiled R =
+      test::unwrap(compile(lowerPreset("llama3.1-405b", 8192), C, "tensor"));
+  ASSERT_FALSE(R.Plan.Fallbacks.empty());
+  for (const plan::Fallback &F : R.Plan.Fallbacks)
+    EXPECT_EQ(F.Kind, "host") << F.Buffer;
+  for (const plan::Buffer &B : R.Plan.Buffers)
+    if (B.Where.Where == plan::Location::Kind::Host) {
+      EXPECT_FALSE(B.ShardInfo) << B.Name; // offloaded whole, once
+    }
+  for (const plan::Device &D : R.Plan.Devices)
+    EXPECT_LE(usedFraction(D), 1.0);
+}
