@@ -458,6 +458,7 @@ llvm::Error PlaceLayersPass::run(ir::Graph &G, PassContext &Ctx) {
     }
 
   Ctx.setResult("strategy", Used);
+  Ctx.setResult("balance", ByMemory ? "memory" : "time");
   Ctx.setResult("tensor-parallel", std::to_string(Chosen.TP));
   Ctx.addStatistic(getName(), "stages", Chosen.Stages.size());
   Ctx.addStatistic(getName(), "tensor-parallel", Chosen.TP);

@@ -62,6 +62,19 @@ public:
     }
     Candidates.insert(Candidates.end(), Groups.begin(), Groups.end());
 
+    // Balancing memory, the weight goes where the fullest device it touches
+    // ends up least full; time breaks ties.
+    bool ByMemory = Ctx.getResult("balance") == "memory";
+    auto FillAfter = [&](const std::vector<unsigned> &Cand, int64_t Each) {
+      double Worst = 0;
+      for (unsigned D : Cand) {
+        double Usable = static_cast<double>(C.Devices[D].usableBytes());
+        Worst = std::max(Worst, 1 - static_cast<double>(Free[D] - Each) /
+                                        std::max(1.0, Usable));
+      }
+      return Worst;
+    };
+
     unsigned Next = 0;
     int64_t Placed = 0;
     for (ir::ValueId V : G.sharedValues()) {
@@ -81,6 +94,9 @@ public:
         if (llvm::any_of(Cand, [&](unsigned D) { return Free[D] < Each; }))
           continue;
         double Cost = costOn(G, C, W, Cand);
+        if (ByMemory)
+          Cost +=
+              1e3 * FillAfter(Cand, Each); // Fill dominates, in kiloseconds.
         if (Cost < BestCost) {
           BestCost = Cost;
           Best = I;
@@ -95,11 +111,18 @@ public:
         By = "round-robin: no device has room; left on the device with the "
              "most free memory for the fallbacks";
       } else {
-        By = llvm::formatv("round-robin: cheapest {0} by the cost model "
-                           "({1:f1} us for its ops and transfers)",
-                           Candidates[Best].size() > 1 ? "group" : "device",
-                           BestCost * 1e6)
-                 .str();
+        By = ByMemory ? llvm::formatv("round-robin: the {0} left least full "
+                                      "(balancing memory)",
+                                      Candidates[Best].size() > 1 ? "group"
+                                                                  : "device")
+                            .str()
+                      : llvm::formatv("round-robin: cheapest {0} by the cost "
+                                      "model ({1:f1} us for its ops and "
+                                      "transfers)",
+                                      Candidates[Best].size() > 1 ? "group"
+                                                                  : "device",
+                                      BestCost * 1e6)
+                            .str();
       }
       const std::vector<unsigned> &To = Candidates[Best];
       setPlacement(W.Attrs, onDevices(To), By);

@@ -276,3 +276,25 @@ TEST(Placement, TensorParallelWeightsOffloadWholeWhenTheGroupIsFull) {
   for (const plan::Device &D : R.Plan.Devices)
     EXPECT_LE(usedFraction(D), 1.0);
 }
+
+TEST(Placement, BalancingMemoryFillsMixedGPUsAlike) {
+  // Issue bar: on 2xH100-80GB,2xA100-40GB each device's fill within 5 % of
+  // the others' when balancing memory.
+  cluster::Cluster C =
+      test::unwrap(cluster::parseClusterSpec("2xH100-80GB,2xA100-40GB"));
+  ir::Graph G = lowerPreset("llama3-70b", 8192);
+  auto Passes = test::unwrap(passes::parsePassPipeline(
+      "place-layers{strategy=pipeline,balance=memory},place-nonlayer,place-kv,"
+      "place-fallbacks,verify-placement"));
+  passes::PassManager PM;
+  PM.addPasses(std::move(Passes));
+  passes::PassContext Ctx(&C);
+  ASSERT_FALSE(bool(PM.run(G, Ctx)));
+  plan::Plan P = test::unwrap(passes::buildPlan(G, C, Ctx, {}, {}));
+  double Min = 1, Max = 0;
+  for (const plan::Device &D : P.Devices) {
+    Min = std::min(Min, usedFraction(D));
+    Max = std::max(Max, usedFraction(D));
+  }
+  EXPECT_LE(Max - Min, 0.05);
+}
