@@ -58,6 +58,14 @@ double predictProgram(const ir::Graph &G, const cluster::Cluster &C,
     Cost.Bytes /= N;
     const cluster::Device &D = C.Devices[Where.Devices[0]];
     double Seconds = predictSeconds(Cost, D, G.getValue(Op.Result).Type.Elem);
+    if (Op.Kind == ir::OpKind::AllReduce && Where.Devices.size() > 1) {
+      // A ring: 2 (n - 1) steps, each moving 1/n of the tensor.
+      const cluster::Link &L = C.link(Where.Devices[0], Where.Devices[1]);
+      double Bytes = static_cast<double>(
+          llvm::cantFail(G.getValue(Op.Result).Type.getByteSize()));
+      double Steps = 2 * (N - 1);
+      Seconds = Steps * L.Latency + Steps / N * Bytes / L.Bandwidth;
+    }
     for (ir::ValueId In : Op.Operands) {
       const ir::Value &Val = G.getValue(In);
       double Bytes =

@@ -41,7 +41,7 @@ llvm::Expected<Compiled> compile(ir::Graph G, const cluster::Cluster &C,
                                  bool Offload = true) {
   auto Passes = passes::parsePassPipeline(
       ("place-layers{strategy=" + Strategy +
-       "},place-experts,place-nonlayer,place-kv{"
+       "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv{"
        "strategy=" +
        KV + "},place-fallbacks{offload=" + (Offload ? "true" : "false") +
        "},verify-placement")

@@ -399,7 +399,9 @@ int runCompile() {
   std::string Pipeline =
       "place-layers{strategy=" + Strategy.getValue() +
       ",balance=" + Balance.getValue() +
-      "},place-nonlayer,place-kv{strategy=" + KVStrategy.getValue() + "}";
+      "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv{"
+      "strategy=" +
+      KVStrategy.getValue() + "}";
   if (!Overrides.empty())
     Pipeline += ",place-override{rules=" + llvm::join(Overrides, ";") + "}";
   Pipeline += std::string(",place-fallbacks{offload=") +
