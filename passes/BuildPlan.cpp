@@ -23,13 +23,7 @@ llvm::Error planError(const llvm::Twine &Msg) {
 int64_t splitAxis(const ir::Value &V) {
   if (V.Kind == ir::ValueKind::KVCache)
     return 2;
-  llvm::StringRef N = V.Name;
-  for (llvm::StringRef Suffix :
-       {"o_proj.weight", "down_proj.weight", "attn_output.weight",
-        "ffn_down.weight", ".w2.weight"})
-    if (N.endswith(Suffix))
-      return 1;
-  return 0;
+  return isColumnSplitUnderTensorParallel(V) ? 1 : 0;
 }
 
 /// Splits V over Count shards along its split axis; shard I's shape.

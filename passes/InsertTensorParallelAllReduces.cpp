@@ -16,18 +16,6 @@
 namespace strata::passes {
 namespace {
 
-/// Whether W is a weight split by its input features (columns) under
-/// tensor parallelism: the projections back into the hidden state.
-bool isColumnSplit(const ir::Value &W) {
-  llvm::StringRef N = W.Name;
-  for (llvm::StringRef Suffix :
-       {"o_proj.weight", "down_proj.weight", "attn_output.weight",
-        "ffn_down.weight", ".w2.weight"})
-    if (N.endswith(Suffix))
-      return true;
-  return false;
-}
-
 class InsertTensorParallelAllReducesPass : public Pass {
 public:
   llvm::StringRef getName() const override { return "insert-tp-allreduce"; }
@@ -42,7 +30,7 @@ public:
         NewBody.push_back(O);
         const ir::Op &Op = G.getOp(O);
         if (Op.Kind != ir::OpKind::MatMul ||
-            !isColumnSplit(G.getValue(Op.Operands[1])))
+            !isColumnSplitUnderTensorParallel(G.getValue(Op.Operands[1])))
           continue;
         Placement Group = getPlacement(Op.Attrs);
         if (!Group.isSplit())

@@ -87,6 +87,16 @@ bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V) {
            Name.endswith("attn_k.bias") || Name.endswith("attn_v.bias"));
 }
 
+bool isColumnSplitUnderTensorParallel(const ir::Value &V) {
+  llvm::StringRef N = V.Name;
+  for (llvm::StringRef Suffix :
+       {"o_proj.weight", "down_proj.weight", "attn_output.weight",
+        "ffn_down.weight", ".w2.weight"})
+    if (N.endswith(Suffix))
+      return true;
+  return false;
+}
+
 std::string deviceName(const cluster::Cluster &C, unsigned D) {
   const char *Prefix =
       C.Devices[D].Kind == cluster::DeviceKind::GPU ? "cuda:" : "cpu:";

@@ -83,6 +83,12 @@ uint64_t shareOf(uint64_t Bytes, size_t Count);
 /// to each member: norms and biases of unsplit outputs are copied.
 bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V);
 
+/// Whether weight V is split by its input features (columns) under tensor
+/// parallelism: the projections back into the hidden state (attention's o,
+/// the MLP's down), whose partial sums need an all-reduce. Everything else
+/// split is split by rows.
+bool isColumnSplitUnderTensorParallel(const ir::Value &V);
+
 /// The device index written as a plan or report names it: "cuda:2", "cpu:0".
 std::string deviceName(const cluster::Cluster &C, unsigned D);
 
