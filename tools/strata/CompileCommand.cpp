@@ -377,9 +377,7 @@ int runCompile() {
     LOpts.KVType = *T;
   }
 
-  auto Cluster = ClusterSpec == "detect"
-                     ? detectCluster()
-                     : cluster::parseClusterSpec(ClusterSpec);
+  auto Cluster = makeCluster(ClusterSpec);
   if (!Cluster)
     return fail(llvm::toString(Cluster.takeError()));
   if (llvm::Error E = applyMemoryLimits(*Cluster))

@@ -119,4 +119,8 @@ llvm::Expected<cluster::Cluster> detectCluster() {
 
 #endif
 
+llvm::Expected<cluster::Cluster> makeCluster(llvm::StringRef Spec) {
+  return Spec == "detect" ? detectCluster() : cluster::parseClusterSpec(Spec);
+}
+
 } // namespace strata::tool

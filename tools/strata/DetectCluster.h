@@ -15,6 +15,10 @@ namespace strata::tool {
 /// GPU) or when this strata was built without the CUDA toolkit.
 llvm::Expected<cluster::Cluster> detectCluster();
 
+/// What every subcommand's --cluster takes: "detect" for this machine,
+/// anything else as cluster::parseClusterSpec reads it.
+llvm::Expected<cluster::Cluster> makeCluster(llvm::StringRef Spec);
+
 } // namespace strata::tool
 
 #endif // STRATA_TOOLS_DETECTCLUSTER_H

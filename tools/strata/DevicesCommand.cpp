@@ -35,8 +35,7 @@ cl::opt<bool> AsJSON("json", cl::desc("Print the cluster description as JSON"),
                      cl::sub(DevicesCmd), cl::cat(getStrataCategory()));
 
 int runDevices() {
-  auto C = ClusterSpec == "detect" ? detectCluster()
-                                   : cluster::parseClusterSpec(ClusterSpec);
+  auto C = makeCluster(ClusterSpec);
   if (!C) {
     llvm::WithColor::error(llvm::errs(), "strata devices")
         << llvm::toString(C.takeError()) << '\n';

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "DetectCluster.h"
 #include "OutputFile.h"
 
 #include "ir/Verifier.h"
@@ -197,7 +198,7 @@ int runOpt() {
 
   std::optional<cluster::Cluster> Cluster;
   if (!ClusterSpec.empty()) {
-    auto C = cluster::parseClusterSpec(ClusterSpec);
+    auto C = makeCluster(ClusterSpec);
     if (!C) {
       llvm::WithColor::error(llvm::errs(), "strata opt")
           << llvm::toString(C.takeError()) << '\n';
