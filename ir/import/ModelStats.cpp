@@ -8,7 +8,7 @@
 
 namespace strata::import {
 
-llvm::Expected<ModelStats> computeModelStats(const ir::Graph &G) {
+llvm::Expected<ModelStats> computeWeightStats(const ir::Graph &G) {
   ModelStats S;
   std::map<std::string, WeightGroup> Roles;
   std::map<int64_t, LayerStats> Layers;
@@ -54,6 +54,14 @@ llvm::Expected<ModelStats> computeModelStats(const ir::Graph &G) {
   for (auto &[Layer, L] : Layers)
     S.Layers.push_back(L);
 
+  return S;
+}
+
+llvm::Expected<ModelStats> computeModelStats(const ir::Graph &G) {
+  auto Weights = computeWeightStats(G);
+  if (!Weights)
+    return Weights.takeError();
+  ModelStats S = std::move(*Weights);
   for (ir::ProgramId P = 0; P < G.programs().size(); ++P) {
     const ir::Program &Prog = G.getProgram(P);
     auto Live = ir::computeLiveness(G, P);

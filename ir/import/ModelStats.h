@@ -50,6 +50,9 @@ struct ModelStats {
 };
 
 llvm::Expected<ModelStats> computeModelStats(const ir::Graph &G);
+/// The weight and KV-cache figures alone (Programs left empty), without
+/// the liveness analysis the activation peaks need.
+llvm::Expected<ModelStats> computeWeightStats(const ir::Graph &G);
 
 } // namespace strata::import
 

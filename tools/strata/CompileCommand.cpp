@@ -390,7 +390,7 @@ int runCompile() {
       Source->Config, Source->Tensors ? &*Source->Tensors : nullptr, LOpts);
   if (!Graph)
     return fail(ModelSpec + ": " + llvm::toString(Graph.takeError()));
-  auto Stats = import::computeModelStats(*Graph);
+  auto Stats = import::computeWeightStats(*Graph);
   if (!Stats)
     return fail(ModelSpec + ": " + llvm::toString(Stats.takeError()));
 
