@@ -4,6 +4,9 @@
 
 #include "passes/CostModel.h"
 #include "passes/Placement.h"
+#include "passes/memory/MemoryPlan.h"
+#include "passes/schedule/Schedule.h"
+#include "passes/schedule/SyncPoints.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -217,6 +220,15 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
   P.Strategy = P.MultiDevice ? Ctx.getResult("strategy") : "single-device";
   for (const FallbackRecord &F : Ctx.fallbacks())
     P.Fallbacks.push_back({F.Tensor, F.Kind, F.Reason});
+
+  // The steps, then where their buffers go, then who waits for whom (the
+  // waits depend on which buffers share bytes).
+  if (llvm::Error E = buildSchedules(G, P))
+    return E;
+  if (llvm::Error E = planMemory(P))
+    return E;
+  if (llvm::Error E = insertSyncPoints(P))
+    return E;
   return P;
 }
 

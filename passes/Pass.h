@@ -66,6 +66,12 @@ public:
   getLiveness(const ir::Graph &G);
   void invalidateAnalyses() { Liveness.reset(); }
 
+  /// Activation bytes a device needs at least, whatever liveness
+  /// estimates: the exact figure of an earlier memory plan, so that placing
+  /// again makes room for it.
+  void setActivationFloors(std::vector<uint64_t> F) { Floors = std::move(F); }
+  llvm::ArrayRef<uint64_t> activationFloors() const { return Floors; }
+
   void setResult(llvm::StringRef Key, std::string Value) {
     Results[Key.str()] = std::move(Value);
   }
@@ -80,6 +86,7 @@ private:
   std::vector<FallbackRecord> Fallbacks;
   std::map<std::string, std::string, std::less<>> Results;
   std::optional<std::vector<ir::ProgramLiveness>> Liveness;
+  std::vector<uint64_t> Floors;
 };
 
 /// Options as written in a pipeline: `topo-sort{tie-break=name}`. Each pass

@@ -61,7 +61,7 @@ llvm::Expected<std::vector<int64_t>> computeFreeBytes(const ir::Graph &G,
   auto Live = Ctx.getLiveness(G);
   if (!Live)
     return Live.takeError();
-  auto Loads = computeDeviceLoads(G, C.size(), **Live);
+  auto Loads = computeDeviceLoads(G, C.size(), **Live, Ctx.activationFloors());
   if (!Loads)
     return Loads.takeError();
   std::vector<int64_t> Free(C.size());
@@ -105,7 +105,8 @@ std::string deviceName(const cluster::Cluster &C, unsigned D) {
 
 llvm::Expected<std::vector<DeviceLoad>>
 computeDeviceLoads(const ir::Graph &G, size_t NumDevices,
-                   llvm::ArrayRef<ir::ProgramLiveness> Liveness) {
+                   llvm::ArrayRef<ir::ProgramLiveness> Liveness,
+                   llvm::ArrayRef<uint64_t> Floors) {
   std::vector<DeviceLoad> Loads(NumDevices);
   for (ir::ValueId V : G.sharedValues()) {
     const ir::Value &Val = G.getValue(V);
@@ -159,6 +160,8 @@ computeDeviceLoads(const ir::Graph &G, size_t NumDevices,
           std::max<uint64_t>(Loads[D].Activations, static_cast<uint64_t>(Peak));
     }
   }
+  for (size_t D = 0; D < NumDevices && D < Floors.size(); ++D)
+    Loads[D].Activations = std::max(Loads[D].Activations, Floors[D]);
   return Loads;
 }
 

@@ -64,10 +64,11 @@ struct DeviceLoad {
 /// What each device holds: a split value counts its share on each device of
 /// its group (rounded up), a replicated one its whole size. Activations are
 /// estimated from liveness: each program's peak of the buffers made by ops
-/// on the device, the larger program's.
+/// on the device, the larger program's, or the device's floor if larger.
 llvm::Expected<std::vector<DeviceLoad>>
 computeDeviceLoads(const ir::Graph &G, size_t NumDevices,
-                   llvm::ArrayRef<ir::ProgramLiveness> Liveness);
+                   llvm::ArrayRef<ir::ProgramLiveness> Liveness,
+                   llvm::ArrayRef<uint64_t> Floors = {});
 
 /// Each device's usable bytes (capacity less reserve) minus what
 /// computeDeviceLoads says it holds, from the context's cached liveness;

@@ -76,7 +76,8 @@ public:
     auto Live = Ctx.getLiveness(G);
     if (!Live)
       return Live.takeError();
-    auto Loads = computeDeviceLoads(G, C.size(), **Live);
+    auto Loads =
+        computeDeviceLoads(G, C.size(), **Live, Ctx.activationFloors());
     if (!Loads)
       return Loads.takeError();
     bool Over = false;

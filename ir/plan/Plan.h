@@ -16,8 +16,10 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace llvm::json {
@@ -27,7 +29,7 @@ class Value;
 namespace strata::plan {
 
 /// The plan format this code writes and reads.
-inline constexpr int64_t FormatVersion = 1;
+inline constexpr int64_t FormatVersion = 2;
 
 /// Where a buffer lives: a device index, or off-device.
 struct Location {
@@ -46,14 +48,36 @@ struct Location {
 struct Shard {
   unsigned Index = 0;
   unsigned Count = 1;
-  int64_t Axis = 0; ///< The dimension split (0: rows of a [out, in] weight).
+  /// The dimension split (0: rows of a [out, in] weight), or -1 for a
+  /// whole copy (a norm replicated over a tensor-parallel group).
+  int64_t Axis = 0;
+};
+
+/// The memory region of a device a buffer is in. Weights and KV caches
+/// stay for the plan's whole life; the arena holds what a program makes
+/// while it runs (activations, staging copies of offloaded weights), its
+/// bytes reused as live ranges end.
+inline constexpr llvm::StringLiteral RegionWeights = "weights";
+inline constexpr llvm::StringLiteral RegionKVCache = "kv_cache";
+inline constexpr llvm::StringLiteral RegionArena = "arena";
+
+/// Steps of one program, inclusive: the buffer is written at First and
+/// last read at Last.
+struct LiveRange {
+  uint32_t First = 0;
+  uint32_t Last = 0;
 };
 
 struct Buffer {
-  std::string Name;  ///< The weight's file name, or "cache_k.3", ...
-  std::string Kind;  ///< "weight", "kv_cache", "activation", "workspace"
+  /// The weight's file name, "cache_k.3", or an activation's value name
+  /// ("l3.q"; a copy of it on device 1 is "l3.q@1").
+  std::string Name;
+  /// "weight", "kv_cache", "activation", "input" (written by the runtime
+  /// before the program: token ids, positions), "staging" (an offloaded
+  /// weight's copy while it is used), "workspace"
+  std::string Kind;
   uint64_t Bytes = 0;
-  std::string DType; ///< "bf16", "q4_k", ...
+  std::string DType;          ///< "bf16", "q4_k", ...
   std::vector<int64_t> Shape; ///< Of this buffer (of the shard, if sharded).
   Location Where;
   std::optional<int64_t> Layer; ///< Absent outside the layers.
@@ -62,6 +86,94 @@ struct Buffer {
   /// "override", "kv-with-layer", ...) or the fallback with its reason.
   std::string PlacedBy;
   std::optional<Shard> ShardInfo; ///< Set when the tensor is split.
+
+  // Memory planning: where on its device the buffer is, and when.
+  std::string Region;            ///< RegionWeights, ...; empty off-device.
+  uint64_t Offset = 0;           ///< Bytes from the start of the region.
+  std::string Program;           ///< Arena buffers: the program they belong to.
+  std::optional<LiveRange> Live; ///< Arena buffers: steps of Program.
+  /// A view (a reshape): the same bytes as that buffer under another shape.
+  /// It has that buffer's region and offset; its live range is the base's.
+  std::optional<uint32_t> ViewOf;
+};
+
+/// A stream of work on a device: kernels run in order on their stream;
+/// streams of one device or of different devices run concurrently, ordered
+/// only by events and collectives.
+struct Stream {
+  unsigned Device = 0;
+  std::string Kind; ///< "compute" (kernels, collectives), "copy" (transfers)
+};
+
+/// What a step's kernel needs beyond its buffers' shapes and types: eps,
+/// theta, axis, a vocabulary shard's row offset, ...
+using AttrValue =
+    std::variant<int64_t, double, std::string, std::vector<int64_t>>;
+struct StepAttrs {
+  std::map<std::string, AttrValue> Values; ///< Sorted: written in order.
+
+  std::optional<int64_t> getInt(llvm::StringRef Key) const;
+  /// A number, whether written as an integer or not.
+  std::optional<double> getFloat(llvm::StringRef Key) const;
+  std::optional<std::string> getString(llvm::StringRef Key) const;
+  const std::vector<int64_t> *getInts(llvm::StringRef Key) const;
+  void set(llvm::StringRef Key, AttrValue V) {
+    Values[Key.str()] = std::move(V);
+  }
+};
+
+/// One unit of work on one stream.
+struct Step {
+  /// A graph op ("matmul", "rope", ...), a transfer ("copy": device to
+  /// device; "prefetch": host or disk to a staging buffer) or a collective
+  /// ("all_reduce", "all_gather").
+  std::string Op;
+  std::string Name; ///< The buffer it makes, for messages.
+  unsigned Stream = 0;
+  std::vector<uint32_t> Inputs;  ///< Indices into Plan::Buffers.
+  std::vector<uint32_t> Outputs; ///< Indices into Plan::Buffers.
+  std::optional<int64_t> Layer;
+  StepAttrs Attrs;
+  /// Events this step's stream waits for before the step starts.
+  std::vector<uint32_t> Waits;
+  /// The event recorded on the stream once the step is done, if any step
+  /// of another stream waits for it.
+  std::optional<uint32_t> Record;
+  /// Steps of one collective (one per member device) share an id; each
+  /// runs on its device's compute stream and none finishes before every
+  /// member has started.
+  std::optional<uint32_t> Collective;
+};
+
+/// A program's named input (written by the runtime) or output (read back),
+/// with its buffer on each device that has one.
+struct ProgramValue {
+  std::string Name;
+  std::vector<uint32_t> Buffers;
+};
+
+/// Where memory is released or handed back, and what the runtime does
+/// there: "after-load" (loading's host staging freed, every device
+/// synchronised), "end-of-prefill" (every stream synchronised; the arena
+/// bytes that only prefill needs are handed back), "evict" (after a staging
+/// buffer's last use: the offloaded weight's copy is dropped).
+struct CleanupPoint {
+  std::string Kind;
+  std::string Program;           ///< Empty for "after-load".
+  std::optional<uint32_t> After; ///< The step it follows, if any.
+  std::vector<uint32_t> Buffers; ///< What is released.
+  std::string Reason;
+};
+
+/// One program's schedule: its steps in an order that runs them correctly
+/// when issued one after the other (each stream runs its own steps in that
+/// order, waiting where a step says).
+struct ProgramSchedule {
+  std::string Name; ///< "prefill", "decode"
+  std::vector<ProgramValue> Inputs;
+  std::vector<ProgramValue> Outputs;
+  std::vector<Step> Steps;
+  uint32_t NumEvents = 0; ///< Event ids are 0 .. NumEvents - 1.
 };
 
 /// A fallback placement took, for the report.
@@ -83,6 +195,20 @@ struct Device {
   uint64_t KVCacheBytes = 0;
   uint64_t ActivationBytes = 0; ///< Estimate or, once planned, exact.
   uint64_t WorkspaceBytes = 0;
+  /// Offsets in every region are multiples of this.
+  uint64_t Alignment = 1;
+  /// Bytes of each region: what the runtime allocates.
+  uint64_t WeightRegionBytes = 0;
+  uint64_t KVCacheRegionBytes = 0;
+  uint64_t ArenaRegionBytes = 0;
+  /// Per program: the arena it needs and the lower bound of any arena (the
+  /// largest sum of aligned bytes live at one step).
+  struct ArenaUse {
+    std::string Program;
+    uint64_t Bytes = 0;
+    uint64_t LowerBound = 0;
+  };
+  std::vector<ArenaUse> Arenas;
   /// Predicted seconds of this device's work per program.
   double PrefillSeconds = 0;
   double DecodeSeconds = 0;
@@ -128,6 +254,11 @@ struct Plan {
   std::vector<Buffer> Buffers;
   std::vector<Fallback> Fallbacks;
   Predictions Predicted;
+  std::vector<Stream> Streams;
+  std::vector<ProgramSchedule> Programs;
+  std::vector<CleanupPoint> Cleanups;
+
+  const ProgramSchedule *findProgram(llvm::StringRef Name) const;
 };
 
 /// A stable digest (SHA-256, hex) of a model's weights: every weight's

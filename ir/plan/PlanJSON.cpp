@@ -94,6 +94,91 @@ json::Value locationToJSON(const Location &L) {
   llvm_unreachable("unknown location kind");
 }
 
+json::Value arenasToJSON(const std::vector<Device::ArenaUse> &Arenas) {
+  json::Array A;
+  for (const Device::ArenaUse &U : Arenas)
+    A.push_back(json::Object{{"program", text(U.Program)},
+                             {"bytes", count(U.Bytes)},
+                             {"lower_bound", count(U.LowerBound)}});
+  return A;
+}
+
+json::Value indices(const std::vector<uint32_t> &Is) {
+  json::Array A;
+  A.reserve(Is.size());
+  for (uint32_t I : Is)
+    A.push_back(I);
+  return A;
+}
+
+json::Value attrValueToJSON(const AttrValue &V) {
+  if (const int64_t *I = std::get_if<int64_t>(&V))
+    return *I;
+  if (const double *D = std::get_if<double>(&V))
+    return seconds(*D);
+  if (const std::string *S = std::get_if<std::string>(&V))
+    return text(*S);
+  json::Array A;
+  for (int64_t I : std::get<std::vector<int64_t>>(V))
+    A.push_back(I);
+  return A;
+}
+
+json::Value stepToJSON(const Step &S) {
+  json::Object O{{"op", text(S.Op)},
+                 {"name", text(S.Name)},
+                 {"stream", S.Stream},
+                 {"inputs", indices(S.Inputs)},
+                 {"outputs", indices(S.Outputs)}};
+  // Optional keys are left out when empty: most steps have no waits, no
+  // event and no collective, and a decode program has thousands of steps.
+  if (S.Layer)
+    O["layer"] = *S.Layer;
+  if (!S.Attrs.Values.empty()) {
+    json::Object A;
+    for (const auto &[Key, V] : S.Attrs.Values)
+      A[Key] = attrValueToJSON(V);
+    O["attrs"] = std::move(A);
+  }
+  if (!S.Waits.empty())
+    O["waits"] = indices(S.Waits);
+  if (S.Record)
+    O["record"] = *S.Record;
+  if (S.Collective)
+    O["collective"] = *S.Collective;
+  return O;
+}
+
+json::Value programValuesToJSON(const std::vector<ProgramValue> &Vs) {
+  json::Array A;
+  for (const ProgramValue &V : Vs)
+    A.push_back(
+        json::Object{{"name", text(V.Name)}, {"buffers", indices(V.Buffers)}});
+  return A;
+}
+
+json::Value programToJSON(const ProgramSchedule &P) {
+  json::Array Steps;
+  Steps.reserve(P.Steps.size());
+  for (const Step &S : P.Steps)
+    Steps.push_back(stepToJSON(S));
+  return json::Object{{"name", text(P.Name)},
+                      {"inputs", programValuesToJSON(P.Inputs)},
+                      {"outputs", programValuesToJSON(P.Outputs)},
+                      {"steps", std::move(Steps)},
+                      {"events", P.NumEvents}};
+}
+
+json::Value cleanupToJSON(const CleanupPoint &C) {
+  json::Object O{{"kind", text(C.Kind)},
+                 {"program", text(C.Program)},
+                 {"buffers", indices(C.Buffers)},
+                 {"reason", text(C.Reason)}};
+  if (C.After)
+    O["after"] = *C.After;
+  return O;
+}
+
 json::Value deviceToJSON(const Device &D) {
   return json::Object{
       {"index", D.Index},
@@ -106,6 +191,12 @@ json::Value deviceToJSON(const Device &D) {
       {"kv_cache_bytes", count(D.KVCacheBytes)},
       {"activation_bytes", count(D.ActivationBytes)},
       {"workspace_bytes", count(D.WorkspaceBytes)},
+      {"alignment", count(D.Alignment)},
+      {"region_bytes",
+       json::Object{{RegionWeights, count(D.WeightRegionBytes)},
+                    {RegionKVCache, count(D.KVCacheRegionBytes)},
+                    {RegionArena, count(D.ArenaRegionBytes)}}},
+      {"arenas", arenasToJSON(D.Arenas)},
       {"predicted", json::Object{{"prefill_s", seconds(D.PrefillSeconds)},
                                  {"decode_s", seconds(D.DecodeSeconds)}}},
   };
@@ -132,7 +223,19 @@ json::Value bufferToJSON(const Buffer &B) {
   if (B.ShardInfo)
     O["shard"] = json::Object{{"index", B.ShardInfo->Index},
                               {"count", B.ShardInfo->Count},
-                              {"axis", B.ShardInfo->Axis}};
+                              {"axis", B.ShardInfo->Axis < 0
+                                           ? json::Value(nullptr)
+                                           : json::Value(B.ShardInfo->Axis)}};
+  if (B.ViewOf)
+    O["view_of"] = *B.ViewOf;
+  if (!B.Region.empty()) {
+    O["region"] = text(B.Region);
+    O["offset"] = count(B.Offset);
+  }
+  if (!B.Program.empty())
+    O["program"] = text(B.Program);
+  if (B.Live)
+    O["live"] = json::Array{B.Live->First, B.Live->Last};
   return O;
 }
 
@@ -141,7 +244,14 @@ json::Value bufferToJSON(const Buffer &B) {
 json::Value planToJSON(const Plan &P) {
   const ModelInfo &M = P.Model;
   const Options &O = P.Opts;
-  json::Array Devices, Buffers, Fallbacks;
+  json::Array Devices, Buffers, Fallbacks, Streams, Programs, Cleanups;
+  for (const Stream &S : P.Streams)
+    Streams.push_back(
+        json::Object{{"device", S.Device}, {"kind", text(S.Kind)}});
+  for (const ProgramSchedule &PS : P.Programs)
+    Programs.push_back(programToJSON(PS));
+  for (const CleanupPoint &C : P.Cleanups)
+    Cleanups.push_back(cleanupToJSON(C));
   for (const Device &D : P.Devices)
     Devices.push_back(deviceToJSON(D));
   for (const Buffer &B : P.Buffers)
@@ -176,6 +286,9 @@ json::Value planToJSON(const Plan &P) {
       {"devices", std::move(Devices)},
       {"buffers", std::move(Buffers)},
       {"fallbacks", std::move(Fallbacks)},
+      {"streams", std::move(Streams)},
+      {"programs", std::move(Programs)},
+      {"cleanups", std::move(Cleanups)},
       {"predicted",
        json::Object{
            {"prefill_s", seconds(P.Predicted.PrefillSeconds)},
@@ -280,6 +393,19 @@ private:
              Shard &S);
   bool fallbacks(const json::Object &Root, std::vector<Fallback> &Out);
   bool predictions(const json::Object &Root, Predictions &Out);
+  bool streams(const json::Object &Root, Plan &P);
+  bool programs(const json::Object &Root, Plan &P);
+  bool program(const json::Value &V, const FieldPath &At, const Plan &P,
+               ProgramSchedule &Out);
+  bool step(const json::Value &V, const FieldPath &At, const Plan &P,
+            Step &Out);
+  bool attrs(const json::Object &O, const FieldPath &At, StepAttrs &Out);
+  bool programValues(const json::Object &O, const FieldPath &At, StringRef Key,
+                     size_t NumBuffers, std::vector<ProgramValue> &Out);
+  bool indexList(const json::Object &O, const FieldPath &At, StringRef Key,
+                 size_t Limit, StringRef What, std::vector<uint32_t> &Out,
+                 bool Optional = false);
+  bool cleanups(const json::Object &Root, Plan &P);
 
   StringRef File;
   std::string Problem; ///< The first error, without the file name.
@@ -494,6 +620,30 @@ bool PlanReader::device(const json::Value &V, const FieldPath &At,
       !integer(*O, At, "activation_bytes", D.ActivationBytes) ||
       !integer(*O, At, "workspace_bytes", D.WorkspaceBytes))
     return false;
+  FieldPath RegionsAt = At.field("region_bytes");
+  const json::Object *Regions = object(*O, At, "region_bytes");
+  if (!integer(*O, At, "alignment", D.Alignment) || !Regions ||
+      !integer(*Regions, RegionsAt, RegionWeights, D.WeightRegionBytes) ||
+      !integer(*Regions, RegionsAt, RegionKVCache, D.KVCacheRegionBytes) ||
+      !integer(*Regions, RegionsAt, RegionArena, D.ArenaRegionBytes))
+    return false;
+  if (D.Alignment == 0 || (D.Alignment & (D.Alignment - 1))) {
+    FieldPath Here = At.field("alignment");
+    return fail(Here, formatv("expected a power of two, got {0}", D.Alignment));
+  }
+  FieldPath ArenasAt = At.field("arenas");
+  const json::Array *Arenas = array(*O, At, "arenas");
+  if (!Arenas)
+    return false;
+  D.Arenas.resize(Arenas->size());
+  for (size_t I = 0; I < Arenas->size(); ++I) {
+    FieldPath Here = ArenasAt.index(I);
+    const json::Object *A = object((*Arenas)[I], Here);
+    if (!A || !string(*A, Here, "program", D.Arenas[I].Program) ||
+        !integer(*A, Here, "bytes", D.Arenas[I].Bytes) ||
+        !integer(*A, Here, "lower_bound", D.Arenas[I].LowerBound))
+      return false;
+  }
   FieldPath PredictedAt = At.field("predicted");
   const json::Object *Predicted = object(*O, At, "predicted");
   return Predicted &&
@@ -542,8 +692,14 @@ bool PlanReader::shard(const json::Object &O, const FieldPath &At,
                        const Buffer &B, Shard &S) {
   FieldPath Index = At.field("index");
   FieldPath Axis = At.field("axis");
-  if (!integer(O, At, "index", S.Index) || !integer(O, At, "count", S.Count) ||
-      !integer(O, At, "axis", S.Axis))
+  if (!integer(O, At, "index", S.Index) || !integer(O, At, "count", S.Count))
+    return false;
+  // A null axis marks a whole copy on each member of the group.
+  const json::Value *AxisValue = required(O, At, "axis");
+  if (!AxisValue)
+    return false;
+  S.Axis = -1;
+  if (!AxisValue->getAsNull() && !integer(*AxisValue, Axis, S.Axis))
     return false;
   if (S.Count == 0) {
     FieldPath Count = At.field("count");
@@ -553,7 +709,7 @@ bool PlanReader::shard(const json::Object &O, const FieldPath &At,
     return fail(Index, formatv("shard {0} does not exist (shard.count is {1})",
                                S.Index, S.Count));
   // The shape is the shard's, so it has the split dimension.
-  if (static_cast<uint64_t>(S.Axis) >= B.Shape.size())
+  if (S.Axis >= 0 && static_cast<uint64_t>(S.Axis) >= B.Shape.size())
     return fail(Axis, formatv("axis {0} is not a dimension of the shape "
                               "(rank {1})",
                               S.Axis, B.Shape.size()));
@@ -602,6 +758,54 @@ bool PlanReader::buffer(const json::Value &V, const FieldPath &At,
   if (!string(*O, At, "placed_by", B.PlacedBy))
     return false;
 
+  B.Region.clear();
+  B.Offset = 0;
+  if (O->get("region")) {
+    if (!string(*O, At, "region", B.Region) ||
+        !integer(*O, At, "offset", B.Offset))
+      return false;
+    if (B.Region != RegionWeights && B.Region != RegionKVCache &&
+        B.Region != RegionArena) {
+      FieldPath Here = At.field("region");
+      return fail(Here,
+                  formatv("expected \"{0}\", \"{1}\" or \"{2}\", got "
+                          "\"{3}\"",
+                          RegionWeights, RegionKVCache, RegionArena, B.Region));
+    }
+    if (B.Where.Where != Location::Kind::Device) {
+      FieldPath Here = At.field("region");
+      return fail(Here, "only a buffer on a device has a region");
+    }
+  }
+  B.Program.clear();
+  if (O->get("program") && !string(*O, At, "program", B.Program))
+    return false;
+  B.ViewOf.reset();
+  if (O->get("view_of")) {
+    uint32_t Base = 0;
+    if (!integer(*O, At, "view_of", Base))
+      return false;
+    B.ViewOf = Base; // checked against the buffer count once all are read
+  }
+  B.Live.reset();
+  if (O->get("live")) {
+    FieldPath LiveAt = At.field("live");
+    const json::Array *L = array(*O, At, "live");
+    if (!L)
+      return false;
+    if (L->size() != 2)
+      return fail(LiveAt, "expected [first, last]");
+    LiveRange R;
+    FieldPath FirstAt = LiveAt.index(0), LastAt = LiveAt.index(1);
+    if (!integer((*L)[0], FirstAt, R.First) ||
+        !integer((*L)[1], LastAt, R.Last))
+      return false;
+    if (R.First > R.Last)
+      return fail(LiveAt, formatv("first step {0} is after last step {1}",
+                                  R.First, R.Last));
+    B.Live = R;
+  }
+
   B.ShardInfo.reset();
   if (!O->get("shard"))
     return true;
@@ -622,17 +826,28 @@ bool PlanReader::buffers(const json::Object &Root, size_t NumDevices,
   if (!A)
     return false;
   Out.resize(A->size());
-  // (name, shard index) -> first position. An unsharded buffer counts as
-  // shard 0, so that a whole tensor and one of its shards also clash.
-  // std::map, not a hash map: nothing here may depend on hash order.
-  std::map<std::pair<std::string, unsigned>, size_t> Seen;
+  // (program, name, shard index, device of an arena buffer) -> first
+  // position. An unsharded buffer counts as shard 0, so that a whole tensor
+  // and one of its shards also clash; a program's value has a buffer on
+  // each device that holds it. std::map, not a hash map: nothing here may
+  // depend on hash order.
+  std::map<std::tuple<std::string, std::string, unsigned, int64_t>, size_t>
+      Seen;
   for (size_t I = 0; I < A->size(); ++I) {
     FieldPath Here = At.index(I);
     Buffer &B = Out[I];
     if (!buffer((*A)[I], Here, NumDevices, B))
       return false;
+    if (B.ViewOf && *B.ViewOf >= A->size()) {
+      FieldPath ViewAt = Here.field("view_of");
+      return fail(ViewAt, formatv("buffer {0} does not exist (the plan has "
+                                  "{1})",
+                                  *B.ViewOf, A->size()));
+    }
     unsigned ShardIndex = B.ShardInfo ? B.ShardInfo->Index : 0;
-    auto [It, New] = Seen.try_emplace({B.Name, ShardIndex}, I);
+    int64_t Device = B.Program.empty() ? -1 : int64_t(B.Where.Device);
+    auto [It, New] =
+        Seen.try_emplace({B.Program, B.Name, ShardIndex, Device}, I);
     if (New)
       continue;
     if (B.ShardInfo)
@@ -673,6 +888,239 @@ bool PlanReader::predictions(const json::Object &Root, Predictions &Out) {
          seconds(*O, At, "decode_tokens_per_s", Out.DecodeTokensPerSecond);
 }
 
+bool PlanReader::streams(const json::Object &Root, Plan &P) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("streams");
+  const json::Array *A = array(Root, Doc, "streams");
+  if (!A)
+    return false;
+  P.Streams.resize(A->size());
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = At.index(I);
+    const json::Object *O = object((*A)[I], Here);
+    Stream &S = P.Streams[I];
+    if (!O || !integer(*O, Here, "device", S.Device) ||
+        !string(*O, Here, "kind", S.Kind))
+      return false;
+    if (S.Device >= P.Devices.size()) {
+      FieldPath DeviceAt = Here.field("device");
+      return fail(DeviceAt, formatv("device {0} does not exist (the plan has "
+                                    "{1})",
+                                    S.Device, P.Devices.size()));
+    }
+    if (S.Kind != "compute" && S.Kind != "copy") {
+      FieldPath KindAt = Here.field("kind");
+      return fail(KindAt, formatv("expected \"compute\" or \"copy\", got "
+                                  "\"{0}\"",
+                                  S.Kind));
+    }
+  }
+  return true;
+}
+
+bool PlanReader::indexList(const json::Object &O, const FieldPath &At,
+                           StringRef Key, size_t Limit, StringRef What,
+                           std::vector<uint32_t> &Out, bool Optional) {
+  Out.clear();
+  if (Optional && !O.get(Key))
+    return true;
+  FieldPath ListAt = At.field(Key);
+  const json::Array *A = array(O, At, Key);
+  if (!A)
+    return false;
+  Out.resize(A->size());
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = ListAt.index(I);
+    if (!integer((*A)[I], Here, Out[I]))
+      return false;
+    if (Out[I] >= Limit)
+      return fail(Here, formatv("{0} {1} does not exist (the plan has {2})",
+                                What, Out[I], Limit));
+  }
+  return true;
+}
+
+bool PlanReader::attrs(const json::Object &O, const FieldPath &At,
+                       StepAttrs &Out) {
+  Out.Values.clear();
+  if (!O.get("attrs"))
+    return true;
+  FieldPath AttrsAt = At.field("attrs");
+  const json::Object *A = object(O, At, "attrs");
+  if (!A)
+    return false;
+  for (const auto &[Key, V] : *A) {
+    FieldPath Here = AttrsAt.field(Key);
+    if (Optional<int64_t> I = V.getAsInteger())
+      Out.Values[Key.str()] = *I;
+    else if (Optional<double> D = V.getAsNumber())
+      Out.Values[Key.str()] = *D;
+    else if (Optional<StringRef> S = V.getAsString())
+      Out.Values[Key.str()] = S->str();
+    else if (V.getAsNull())
+      Out.Values[Key.str()] = std::numeric_limits<double>::quiet_NaN();
+    else if (const json::Array *L = V.getAsArray()) {
+      std::vector<int64_t> Ints;
+      for (const json::Value &E : *L) {
+        Optional<int64_t> I = E.getAsInteger();
+        if (!I)
+          return fail(Here, "expected a list of integers");
+        Ints.push_back(*I);
+      }
+      Out.Values[Key.str()] = std::move(Ints);
+    } else
+      return fail(Here, "expected a number, a string or a list of integers");
+  }
+  return true;
+}
+
+bool PlanReader::step(const json::Value &V, const FieldPath &At, const Plan &P,
+                      Step &S) {
+  const json::Object *O = object(V, At);
+  if (!O || !string(*O, At, "op", S.Op) || !string(*O, At, "name", S.Name) ||
+      !integer(*O, At, "stream", S.Stream))
+    return false;
+  if (S.Stream >= P.Streams.size()) {
+    FieldPath Here = At.field("stream");
+    return fail(Here, formatv("stream {0} does not exist (the plan has {1})",
+                              S.Stream, P.Streams.size()));
+  }
+  if (!indexList(*O, At, "inputs", P.Buffers.size(), "buffer", S.Inputs) ||
+      !indexList(*O, At, "outputs", P.Buffers.size(), "buffer", S.Outputs) ||
+      !attrs(*O, At, S.Attrs))
+    return false;
+  S.Layer.reset();
+  if (O->get("layer")) {
+    int64_t L = 0;
+    if (!integer(*O, At, "layer", L))
+      return false;
+    S.Layer = L;
+  }
+  // Event ids are checked against the program's count once it is read.
+  S.Waits.clear();
+  if (O->get("waits") &&
+      !indexList(*O, At, "waits", UINT32_MAX, "event", S.Waits))
+    return false;
+  S.Record.reset();
+  if (O->get("record")) {
+    uint32_t E = 0;
+    if (!integer(*O, At, "record", E))
+      return false;
+    S.Record = E;
+  }
+  S.Collective.reset();
+  if (O->get("collective")) {
+    uint32_t C = 0;
+    if (!integer(*O, At, "collective", C))
+      return false;
+    S.Collective = C;
+  }
+  return true;
+}
+
+bool PlanReader::programValues(const json::Object &O, const FieldPath &At,
+                               StringRef Key, size_t NumBuffers,
+                               std::vector<ProgramValue> &Out) {
+  FieldPath ListAt = At.field(Key);
+  const json::Array *A = array(O, At, Key);
+  if (!A)
+    return false;
+  Out.resize(A->size());
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = ListAt.index(I);
+    const json::Object *VO = object((*A)[I], Here);
+    if (!VO || !string(*VO, Here, "name", Out[I].Name) ||
+        !indexList(*VO, Here, "buffers", NumBuffers, "buffer", Out[I].Buffers))
+      return false;
+  }
+  return true;
+}
+
+bool PlanReader::program(const json::Value &V, const FieldPath &At,
+                         const Plan &P, ProgramSchedule &Out) {
+  const json::Object *O = object(V, At);
+  if (!O || !string(*O, At, "name", Out.Name) ||
+      !integer(*O, At, "events", Out.NumEvents) ||
+      !programValues(*O, At, "inputs", P.Buffers.size(), Out.Inputs) ||
+      !programValues(*O, At, "outputs", P.Buffers.size(), Out.Outputs))
+    return false;
+  FieldPath StepsAt = At.field("steps");
+  const json::Array *Steps = array(*O, At, "steps");
+  if (!Steps)
+    return false;
+  Out.Steps.resize(Steps->size());
+  for (size_t I = 0; I < Steps->size(); ++I) {
+    FieldPath Here = StepsAt.index(I);
+    Step &S = Out.Steps[I];
+    if (!step((*Steps)[I], Here, P, S))
+      return false;
+    for (size_t W = 0; W < S.Waits.size(); ++W)
+      if (S.Waits[W] >= Out.NumEvents) {
+        FieldPath WaitsAt = Here.field("waits");
+        FieldPath WaitAt = WaitsAt.index(W);
+        return fail(WaitAt, formatv("event {0} does not exist (the program "
+                                    "has {1})",
+                                    S.Waits[W], Out.NumEvents));
+      }
+    if (S.Record && *S.Record >= Out.NumEvents) {
+      FieldPath RecordAt = Here.field("record");
+      return fail(RecordAt, formatv("event {0} does not exist (the program "
+                                    "has {1})",
+                                    *S.Record, Out.NumEvents));
+    }
+  }
+  return true;
+}
+
+bool PlanReader::programs(const json::Object &Root, Plan &P) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("programs");
+  const json::Array *A = array(Root, Doc, "programs");
+  if (!A)
+    return false;
+  P.Programs.resize(A->size());
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = At.index(I);
+    if (!program((*A)[I], Here, P, P.Programs[I]))
+      return false;
+    for (size_t J = 0; J < I; ++J)
+      if (P.Programs[J].Name == P.Programs[I].Name) {
+        FieldPath NameAt = Here.field("name");
+        return fail(NameAt, formatv("duplicate program \"{0}\" (also "
+                                    "programs[{1}])",
+                                    P.Programs[I].Name, J));
+      }
+  }
+  return true;
+}
+
+bool PlanReader::cleanups(const json::Object &Root, Plan &P) {
+  FieldPath Doc;
+  FieldPath At = Doc.field("cleanups");
+  const json::Array *A = array(Root, Doc, "cleanups");
+  if (!A)
+    return false;
+  P.Cleanups.resize(A->size());
+  for (size_t I = 0; I < A->size(); ++I) {
+    FieldPath Here = At.index(I);
+    const json::Object *O = object((*A)[I], Here);
+    CleanupPoint &C = P.Cleanups[I];
+    if (!O || !string(*O, Here, "kind", C.Kind) ||
+        !string(*O, Here, "program", C.Program) ||
+        !string(*O, Here, "reason", C.Reason) ||
+        !indexList(*O, Here, "buffers", P.Buffers.size(), "buffer", C.Buffers))
+      return false;
+    C.After.reset();
+    if (O->get("after")) {
+      uint32_t After = 0;
+      if (!integer(*O, Here, "after", After))
+        return false;
+      C.After = After;
+    }
+  }
+  return true;
+}
+
 Expected<Plan> PlanReader::read(const json::Value &RootValue) {
   Plan P;
   FieldPath Doc;
@@ -685,7 +1133,8 @@ Expected<Plan> PlanReader::read(const json::Value &RootValue) {
            boolean(*Root, Doc, "multi_device", P.MultiDevice) &&
            devices(*Root, P.Devices) &&
            buffers(*Root, P.Devices.size(), P.Buffers) &&
-           fallbacks(*Root, P.Fallbacks) && predictions(*Root, P.Predicted)) {
+           fallbacks(*Root, P.Fallbacks) && predictions(*Root, P.Predicted) &&
+           streams(*Root, P) && programs(*Root, P) && cleanups(*Root, P)) {
     P.Version = FormatVersion;
     return P;
   }

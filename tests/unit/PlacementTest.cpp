@@ -7,6 +7,7 @@
 #include "ir/import/Presets.h"
 #include "ir/plan/Plan.h"
 #include "passes/BuildPlan.h"
+#include "passes/CompilePlan.h"
 #include "passes/CostModel.h"
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
@@ -34,41 +35,34 @@ struct Compiled {
   std::string Text;
 };
 
-/// Runs the placement pipeline as strata compile does.
+/// Compiles as strata compile does: placement, memory plan, verifier.
 llvm::Expected<Compiled> compile(ir::Graph G, const cluster::Cluster &C,
                                  llvm::StringRef Strategy = "auto",
                                  llvm::StringRef KV = "with-layer",
                                  bool Offload = true) {
-  auto Passes = passes::parsePassPipeline(
+  passes::CompileRequest R;
+  R.Pipeline =
       ("place-layers{strategy=" + Strategy +
        "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv{"
        "strategy=" +
        KV + "},place-fallbacks{offload=" + (Offload ? "true" : "false") +
        "},verify-placement")
-          .str());
-  if (!Passes)
-    return Passes.takeError();
-  passes::PassManager PM;
-  PM.addPasses(std::move(*Passes));
-  passes::PassContext Ctx(&C);
-  if (llvm::Error E = PM.run(G, Ctx))
-    return E;
-  plan::ModelInfo M;
-  M.Name = std::string(G.getName());
-  M.Fingerprint = passes::fingerprintGraph(G);
-  plan::Options O;
-  O.Strategy = Strategy.str();
-  O.KVStrategy = KV.str();
-  auto P = passes::buildPlan(G, C, Ctx, M, O);
+          .str();
+  R.Model.Name = std::string(G.getName());
+  R.Options.Strategy = Strategy.str();
+  R.Options.KVStrategy = KV.str();
+  auto P = passes::compilePlan(G, C, R);
   if (!P)
     return P.takeError();
-  std::string Text = plan::planToString(*P);
-  return Compiled{std::move(*P), std::move(Text)};
+  std::string Text = plan::planToString(P->Plan);
+  return Compiled{std::move(P->Plan), std::move(Text)};
 }
 
+/// What a device needs: its regions, as the runtime allocates them, and
+/// the reserve.
 double usedFraction(const plan::Device &D) {
-  return static_cast<double>(D.WeightBytes + D.KVCacheBytes +
-                             D.ActivationBytes + D.ReserveBytes) /
+  return static_cast<double>(D.WeightRegionBytes + D.KVCacheRegionBytes +
+                             D.ArenaRegionBytes + D.ReserveBytes) /
          static_cast<double>(D.CapacityBytes);
 }
 
@@ -139,7 +133,7 @@ TEST(Placement, TensorSplitsHeadsAndShardsAddUp) {
   std::map<std::string, uint64_t> Bytes;
   std::map<std::string, unsigned> Shards;
   for (const plan::Buffer &B : R.Plan.Buffers) {
-    if (!B.ShardInfo || B.ShardInfo->Axis < 0)
+    if (!B.ShardInfo || B.ShardInfo->Axis < 0 || B.Kind != "weight")
       continue;
     Bytes[B.Name] += B.Bytes;
     ++Shards[B.Name];
@@ -212,7 +206,7 @@ TEST(Placement, RandomClustersPlaceEverythingWithinCapacity) {
     std::string Spec;
     for (unsigned I = 0; I < N; ++I)
       Spec += (I ? "," : "") + std::string("cpu:1x") +
-              std::to_string(128 + Rng() % 1024) + "KiB";
+              std::to_string(256 + Rng() % 2048) + "KiB";
     cluster::Cluster C = test::unwrap(cluster::parseClusterSpec(Spec));
     ir::Graph G = test::unwrap(import::lowerModel(M, nullptr, {}));
     llvm::StringRef Strategy = Trial % 3 == 0 ? "tensor" : "auto";
@@ -229,7 +223,8 @@ TEST(Placement, RandomClustersPlaceEverythingWithinCapacity) {
       if (B.Where.Where == plan::Location::Kind::Device) {
         EXPECT_LT(B.Where.Device, C.size());
       }
-      Whole.insert(B.Name);
+      if (B.Kind == "weight" || B.Kind == "kv_cache")
+        Whole.insert(B.Name);
     }
     // 8 layers x 9 weights + 3 outside + 8 x 2 caches.
     EXPECT_EQ(Whole.size(), 8u * 9 + 3 + 16) << Spec;
@@ -247,7 +242,7 @@ TEST(Placement, ExpertsSpreadWholeOverTheGroup) {
   std::map<unsigned, uint64_t> ExpertBytes;
   unsigned Experts = 0;
   for (const plan::Buffer &B : R.Plan.Buffers) {
-    if (B.Name.find(".experts.") == std::string::npos)
+    if (B.Kind != "weight" || B.Name.find(".experts.") == std::string::npos)
       continue;
     EXPECT_FALSE(B.ShardInfo) << B.Name; // whole, not split
     EXPECT_EQ(B.PlacedBy.rfind("expert-parallel: expert ", 0), 0u)
@@ -267,8 +262,10 @@ TEST(Placement, TensorParallelWeightsOffloadWholeWhenTheGroupIsFull) {
   Compiled R =
       test::unwrap(compile(lowerPreset("llama3.1-405b", 8192), C, "tensor"));
   ASSERT_FALSE(R.Plan.Fallbacks.empty());
+  // Placing again with the exact arena may shard a weight over the node
+  // where the estimate left room for it whole.
   for (const plan::Fallback &F : R.Plan.Fallbacks)
-    EXPECT_EQ(F.Kind, "host") << F.Buffer;
+    EXPECT_TRUE(F.Kind == "host" || F.Kind == "shard") << F.Buffer;
   for (const plan::Buffer &B : R.Plan.Buffers)
     if (B.Where.Where == plan::Location::Kind::Host) {
       EXPECT_FALSE(B.ShardInfo) << B.Name; // offloaded whole, once

@@ -288,6 +288,7 @@ TEST(PlanJSON, TinyPlanGolden) {
       ]
     }
   ],
+  "cleanups": [],
   "cluster": {
     "description": null,
     "spec": "cpu:1x1MiB"
@@ -295,6 +296,8 @@ TEST(PlanJSON, TinyPlanGolden) {
   "devices": [
     {
       "activation_bytes": 0,
+      "alignment": 1,
+      "arenas": [],
       "capacity_bytes": 1048576,
       "index": 0,
       "kind": "cpu",
@@ -305,13 +308,18 @@ TEST(PlanJSON, TinyPlanGolden) {
         "decode_s": 0,
         "prefill_s": 0.5
       },
+      "region_bytes": {
+        "arena": 0,
+        "kv_cache": 0,
+        "weights": 0
+      },
       "reserve_bytes": 0,
       "weight_bytes": 40,
       "workspace_bytes": 0
     }
   ],
   "fallbacks": [],
-  "format_version": 1,
+  "format_version": 2,
   "model": {
     "fingerprint": "ff",
     "format": "preset",
@@ -336,7 +344,9 @@ TEST(PlanJSON, TinyPlanGolden) {
     "decode_tokens_per_s": 4,
     "prefill_s": 0.5
   },
-  "strategy": "pipeline"
+  "programs": [],
+  "strategy": "pipeline",
+  "streams": []
 }
 )";
   EXPECT_EQ(planToString(tinyPlan()), Golden);
@@ -483,25 +493,25 @@ TEST(PlanJSONErrors, MalformedJSON) {
 }
 
 TEST(PlanJSONErrors, FormatVersion) {
-  EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = 2; }),
-            "plan.json: format_version 2 is not supported (this build reads "
-            "version 1); recompile the plan with this strata");
+  EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = 1; }),
+            "plan.json: format_version 1 is not supported (this build reads "
+            "version 2); recompile the plan with this strata");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = 0; }),
             "plan.json: format_version 0 is not supported (this build reads "
-            "version 1); recompile the plan with this strata");
+            "version 2); recompile the plan with this strata");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = "1"; }),
             "plan.json: format_version: expected an integer");
   EXPECT_EQ(errorAfter([](json::Object &R) { R.erase("format_version"); }),
             "plan.json: format_version: required field is missing (is this a "
             "Strata plan?)");
-  // The version is checked first: a version-2 file is refused for its
+  // The version is checked first: a version-1 file is refused for its
   // version, not for the first field whose layout changed.
   EXPECT_EQ(errorAfter([](json::Object &R) {
-              R["format_version"] = 2;
+              R["format_version"] = 1;
               R.erase("model");
             }),
-            "plan.json: format_version 2 is not supported (this build reads "
-            "version 1); recompile the plan with this strata");
+            "plan.json: format_version 1 is not supported (this build reads "
+            "version 2); recompile the plan with this strata");
 }
 
 TEST(PlanJSONErrors, MissingKeys) {

@@ -12,6 +12,7 @@
 #include "DetectCluster.h"
 #include "Format.h"
 #include "OutputFile.h"
+#include "ScheduleReport.h"
 
 #include "ir/Verifier.h"
 #include "ir/cluster/Cluster.h"
@@ -20,8 +21,7 @@
 #include "ir/import/ModelStats.h"
 #include "ir/plan/Plan.h"
 #include "passes/BuildPlan.h"
-#include "passes/PassManager.h"
-#include "passes/PassRegistry.h"
+#include "passes/CompilePlan.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -202,6 +202,8 @@ Summary summarise(const plan::Plan &P) {
   Summary Out;
   for (const plan::Buffer &B : P.Buffers) {
     LocationSummary &S = Out[where(P, B.Where)];
+    if (B.Kind != "weight" && B.Kind != "kv_cache")
+      continue; // activations and staging are the arena's
     if (B.Kind == "kv_cache") {
       ++S.KVBuffers;
       S.KVBytes += B.Bytes;
@@ -272,8 +274,7 @@ void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
   OS << "\nmemory per device\n";
   OS << llvm::formatv(
       "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,6}\n", "device",
-      "weights", "KV cache", "activations", "reserve", "free", "capacity",
-      "fill");
+      "weights", "KV cache", "arena", "reserve", "free", "capacity", "fill");
   for (const plan::Device &D : P.Devices) {
     uint64_t Used = D.CapacityBytes - std::min(D.CapacityBytes, freeBytes(D));
     OS << llvm::formatv(
@@ -300,6 +301,8 @@ void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
       OS << llvm::formatv("  {0,-8} prefill {1:f3} ms, decode {2:f3} ms\n",
                           where(P, plan::Location::device(D.Index)),
                           D.PrefillSeconds * 1e3, D.DecodeSeconds * 1e3);
+  OS << "\n";
+  printScheduleReport(OS, P);
 }
 
 /// The report as JSON (docs/cli.md): the same tables, keyed by location.
@@ -347,6 +350,7 @@ llvm::json::Value reportToJSON(const plan::Plan &P) {
       {"devices", std::move(Devices)},
       {"off_device", std::move(OffDevice)},
       {"fallbacks", std::move(Fallbacks)},
+      {"schedule", scheduleReportToJSON(P)},
       {"predicted",
        llvm::json::Object{
            {"prefill_s", P.Predicted.PrefillSeconds},
@@ -404,17 +408,6 @@ int runCompile() {
     Pipeline += ",place-override{rules=" + llvm::join(Overrides, ";") + "}";
   Pipeline += std::string(",place-fallbacks{offload=") +
               (NoOffload ? "false" : "true") + "},verify-placement";
-  auto Passes = passes::parsePassPipeline(Pipeline);
-  if (!Passes)
-    return usage(llvm::toString(Passes.takeError()));
-  passes::PassManager PM;
-  PM.addPasses(std::move(*Passes));
-  PM.setTimePasses(TimePasses);
-  passes::PassContext Ctx(&*Cluster);
-  if (llvm::Error E = PM.run(*Graph, Ctx))
-    return fail(ModelSpec + " on " + Cluster->Spec + ": " +
-                llvm::toString(std::move(E)));
-
   plan::ModelInfo Model;
   Model.Name = Source->Config.Name;
   Model.Source = ModelSpec;
@@ -437,13 +430,23 @@ int runCompile() {
   if (std::optional<ir::ProgramId> Pre = Graph->lookupProgram("prefill"))
     POpts.PrefillTokens =
         Graph->getValue(Graph->getProgram(*Pre).Inputs[0]).Type.Dims[1];
-  auto Plan = passes::buildPlan(*Graph, *Cluster, Ctx, std::move(Model),
-                                std::move(POpts));
-  if (!Plan)
-    return fail(llvm::toString(Plan.takeError()));
+  passes::CompileRequest Request;
+  Request.Pipeline = Pipeline;
+  Request.Model = std::move(Model);
+  Request.Options = std::move(POpts);
+  Request.TimePasses = TimePasses;
+  auto Compiled = passes::compilePlan(*Graph, *Cluster, Request);
+  if (!Compiled)
+    return fail(ModelSpec + " on " + Cluster->Spec + ": " +
+                llvm::toString(Compiled.takeError()));
+  if (Compiled->Rounds > 1)
+    spdlog::info("placed {} times: the exact memory plan needed more "
+                 "activation memory than estimated",
+                 Compiled->Rounds);
+  plan::Plan *Plan = &Compiled->Plan;
 
   if (TimePasses)
-    for (const passes::Statistic &S : Ctx.statistics())
+    for (const passes::Statistic &S : Compiled->Stats)
       if (S.Name == "time-us")
         llvm::errs() << llvm::formatv("time: {0,-18} {1,8:f3} ms\n", S.Pass,
                                       S.Value / 1e3);

@@ -1,0 +1,616 @@
+//===- PlanVerifier.cpp - Proves a plan safe to run -----------------------===//
+//
+// Written apart from the planner on purpose: it re-derives happens-before
+// from the waits, records and collectives it finds, and the byte ranges
+// from the offsets it finds, and trusts no summary the plan carries.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/plan/PlanVerifier.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace strata::plan {
+namespace {
+
+class Verifier {
+public:
+  Verifier(const Plan &P, size_t Max) : P(P), Max(Max) {}
+
+  llvm::Error run();
+
+private:
+  template <typename... Ts> void problem(const char *Fmt, Ts &&...Args) {
+    if (Problems.size() < Max)
+      Problems.push_back(llvm::formatv(Fmt, std::forward<Ts>(Args)...).str());
+    ++Count;
+  }
+
+  std::string buf(uint32_t B) const {
+    const Buffer &X = P.Buffers[B];
+    std::string S = "buffer " + std::to_string(B) + " '" + X.Name + "'";
+    if (X.ShardInfo)
+      S += " (shard " + std::to_string(X.ShardInfo->Index) + ")";
+    return S;
+  }
+  std::string where(const Location &L) const {
+    switch (L.Where) {
+    case Location::Kind::Host:
+      return "host";
+    case Location::Kind::Disk:
+      return "disk";
+    case Location::Kind::Device:
+      break;
+    }
+    return "device " + std::to_string(L.Device);
+  }
+  std::string step(const ProgramSchedule &S, uint32_t I) const {
+    const Step &St = S.Steps[I];
+    const Stream &Str = P.Streams[St.Stream];
+    return llvm::formatv("{0} step {1} ({2} '{3}' on device {4} {5} stream)",
+                         S.Name, I, St.Op, St.Name, Str.Device, Str.Kind)
+        .str();
+  }
+
+  uint32_t root(uint32_t B) const {
+    // Chains are bounded by the buffer count; a cycle is reported in
+    // checkBuffers and cut here.
+    for (size_t Hops = 0; P.Buffers[B].ViewOf && Hops <= P.Buffers.size();
+         ++Hops)
+      B = *P.Buffers[B].ViewOf;
+    return B;
+  }
+
+  void checkDevices();
+  void checkBuffers();
+  void checkRegionOverlaps();
+  void checkArenaOverlaps();
+  void checkProgram(const ProgramSchedule &S);
+  void checkCleanups();
+
+  const Plan &P;
+  size_t Max;
+  std::vector<std::string> Problems;
+  size_t Count = 0;
+  bool BuffersUsable = true;
+};
+
+void Verifier::checkDevices() {
+  for (const Device &D : P.Devices) {
+    unsigned __int128 Total = (unsigned __int128)D.WeightRegionBytes +
+                              D.KVCacheRegionBytes + D.ArenaRegionBytes +
+                              D.ReserveBytes;
+    if (Total > D.CapacityBytes)
+      problem("device {0} ({1}) needs {2} bytes (weights {3}, KV cache {4}, "
+              "arena {5}, reserve {6}) but has {7}",
+              D.Index, D.Name, static_cast<uint64_t>(Total),
+              D.WeightRegionBytes, D.KVCacheRegionBytes, D.ArenaRegionBytes,
+              D.ReserveBytes, D.CapacityBytes);
+  }
+  for (size_t S = 0; S < P.Streams.size(); ++S)
+    if (P.Streams[S].Device >= P.Devices.size())
+      problem("stream {0} is on device {1}, which does not exist", S,
+              P.Streams[S].Device);
+}
+
+void Verifier::checkBuffers() {
+  std::set<std::string> Programs;
+  for (const ProgramSchedule &S : P.Programs)
+    Programs.insert(S.Name);
+  for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
+    const Buffer &B = P.Buffers[I];
+    if (B.ViewOf) {
+      if (*B.ViewOf >= P.Buffers.size()) {
+        problem("{0} is a view of buffer {1}, which does not exist", buf(I),
+                *B.ViewOf);
+        BuffersUsable = false;
+        continue;
+      }
+      size_t Hops = 0;
+      uint32_t R = I;
+      while (P.Buffers[R].ViewOf && Hops++ <= P.Buffers.size())
+        R = *P.Buffers[R].ViewOf;
+      if (P.Buffers[R].ViewOf) {
+        problem("{0} is a view of a view ... of itself", buf(I));
+        BuffersUsable = false;
+        continue;
+      }
+      const Buffer &Base = P.Buffers[R];
+      if (!(Base.Where == B.Where) || Base.Region != B.Region ||
+          Base.Offset != B.Offset || Base.Bytes != B.Bytes ||
+          Base.Program != B.Program)
+        problem("{0} is a view of {1} but not at the same place (region "
+                "'{2}' offset {3}, {4} bytes, against '{5}' offset {6}, {7} "
+                "bytes)",
+                buf(I), buf(R), B.Region, B.Offset, B.Bytes, Base.Region,
+                Base.Offset, Base.Bytes);
+    }
+    if (B.Where.Where != Location::Kind::Device) {
+      if (B.Kind != "weight")
+        problem("{0} is a {1} on {2}: only weights may live off-device", buf(I),
+                B.Kind, where(B.Where));
+      if (!B.Region.empty())
+        problem("{0} is on {1} but has region '{2}'", buf(I), where(B.Where),
+                B.Region);
+      continue;
+    }
+    if (B.Where.Device >= P.Devices.size()) {
+      problem("{0} is on device {1}, which does not exist", buf(I),
+              B.Where.Device);
+      BuffersUsable = false;
+      continue;
+    }
+    const Device &D = P.Devices[B.Where.Device];
+    llvm::StringRef Expected = B.Kind == "weight"     ? RegionWeights
+                               : B.Kind == "kv_cache" ? RegionKVCache
+                                                      : RegionArena;
+    if (B.Region != Expected) {
+      problem("{0} ({1}) on device {2} is in region '{3}', expected '{4}'",
+              buf(I), B.Kind, D.Index, B.Region, Expected);
+      continue;
+    }
+    uint64_t Size = B.Region == RegionWeights   ? D.WeightRegionBytes
+                    : B.Region == RegionKVCache ? D.KVCacheRegionBytes
+                                                : D.ArenaRegionBytes;
+    if (D.Alignment && B.Offset % D.Alignment)
+      problem("{0} on device {1}: offset {2} is not a multiple of the "
+              "device's alignment {3}",
+              buf(I), D.Index, B.Offset, D.Alignment);
+    if (B.Offset > Size || B.Bytes > Size - B.Offset)
+      problem("{0} on device {1}: bytes [{2}, {3}) are outside its {4} "
+              "region of {5} bytes",
+              buf(I), D.Index, B.Offset, B.Offset + B.Bytes, B.Region, Size);
+    if (B.Region == RegionArena) {
+      if (!Programs.count(B.Program))
+        problem("{0} is in the arena of device {1} for program '{2}', which "
+                "does not exist",
+                buf(I), D.Index, B.Program);
+      if (!B.Live)
+        problem("{0} is in the arena of device {1} but has no live range",
+                buf(I), D.Index);
+    }
+  }
+}
+
+/// Weights and KV caches never move: within a region no two may share a
+/// byte.
+void Verifier::checkRegionOverlaps() {
+  std::map<std::pair<unsigned, std::string>, std::vector<uint32_t>> Regions;
+  for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
+    const Buffer &B = P.Buffers[I];
+    if (B.Where.Where == Location::Kind::Device && !B.ViewOf && B.Bytes &&
+        (B.Region == RegionWeights || B.Region == RegionKVCache))
+      Regions[{B.Where.Device, B.Region}].push_back(I);
+  }
+  for (auto &[Key, List] : Regions) {
+    llvm::sort(List, [&](uint32_t A, uint32_t B) {
+      return std::make_pair(P.Buffers[A].Offset, A) <
+             std::make_pair(P.Buffers[B].Offset, B);
+    });
+    uint64_t End = 0;
+    uint32_t Last = 0;
+    for (size_t K = 0; K < List.size(); ++K) {
+      const Buffer &B = P.Buffers[List[K]];
+      if (K && B.Offset < End)
+        problem("{0} and {1} overlap in the {2} region of device {3} (bytes "
+                "[{4}, {5}))",
+                buf(Last), buf(List[K]), Key.second, Key.first, B.Offset,
+                std::min(End, B.Offset + B.Bytes));
+      if (!K || B.Offset + B.Bytes > End) {
+        End = B.Offset + B.Bytes;
+        Last = List[K];
+      }
+    }
+  }
+}
+
+/// Arena buffers of one program and device that are live at a common step
+/// must not share a byte: a sweep over steps with the live ones kept by
+/// offset, each newcomer checked against its neighbours.
+void Verifier::checkArenaOverlaps() {
+  std::map<std::pair<std::string, unsigned>, std::vector<uint32_t>> Groups;
+  for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
+    const Buffer &B = P.Buffers[I];
+    if (B.Region == RegionArena && !B.ViewOf && B.Live && B.Bytes &&
+        B.Where.Where == Location::Kind::Device)
+      Groups[{B.Program, B.Where.Device}].push_back(I);
+  }
+  for (auto &[Key, List] : Groups) {
+    // Start events in step order; ends retire buffers before a later
+    // buffer starts.
+    llvm::sort(List, [&](uint32_t A, uint32_t B) {
+      return std::make_pair(P.Buffers[A].Live->First, A) <
+             std::make_pair(P.Buffers[B].Live->First, B);
+    });
+    std::multimap<uint32_t, uint32_t> Ending; // last step -> buffer
+    std::map<uint64_t, uint32_t> Live;        // offset -> buffer
+    for (uint32_t I : List) {
+      const Buffer &B = P.Buffers[I];
+      while (!Ending.empty() && Ending.begin()->first < B.Live->First) {
+        uint32_t Old = Ending.begin()->second;
+        auto It = Live.find(P.Buffers[Old].Offset);
+        if (It != Live.end() && It->second == Old)
+          Live.erase(It);
+        Ending.erase(Ending.begin());
+      }
+      uint64_t Begin = B.Offset, End = B.Offset + B.Bytes;
+      auto Next = Live.lower_bound(Begin);
+      auto report = [&](uint32_t Other) {
+        const Buffer &O = P.Buffers[Other];
+        problem("{0} and {1} of program '{2}' overlap on device {3}: bytes "
+                "[{4}, {5}) and [{6}, {7}), both live at step {8}",
+                buf(Other), buf(I), Key.first, Key.second, O.Offset,
+                O.Offset + O.Bytes, Begin, End, B.Live->First);
+      };
+      bool Clash = false;
+      if (Next != Live.end() && Next->first < End) {
+        report(Next->second);
+        Clash = true;
+      }
+      if (Next != Live.begin()) {
+        auto Prev = std::prev(Next);
+        const Buffer &O = P.Buffers[Prev->second];
+        if (O.Offset + O.Bytes > Begin) {
+          report(Prev->second);
+          Clash = true;
+        }
+      }
+      if (Clash)
+        continue; // keep the map disjoint so later checks stay exact
+      Live[Begin] = I;
+      Ending.insert({B.Live->Last, I});
+    }
+  }
+}
+
+void Verifier::checkProgram(const ProgramSchedule &S) {
+  const size_t N = S.Steps.size();
+  const size_t NumStreams = P.Streams.size();
+  // Plans read from files have their indices checked by the reader; plans
+  // built in memory may not.
+  for (uint32_t I = 0; I < N; ++I) {
+    const Step &St = S.Steps[I];
+    bool Bad = St.Stream >= NumStreams;
+    for (uint32_t B : St.Inputs)
+      Bad |= B >= P.Buffers.size();
+    for (uint32_t B : St.Outputs)
+      Bad |= B >= P.Buffers.size();
+    if (Bad)
+      return problem("{0} step {1} names a stream or buffer that does not "
+                     "exist",
+                     S.Name, I);
+  }
+  for (const auto *Values : {&S.Inputs, &S.Outputs})
+    for (const ProgramValue &V : *Values)
+      for (uint32_t B : V.Buffers)
+        if (B >= P.Buffers.size())
+          return problem("'{0}' of program '{1}' is buffer {2}, which does "
+                         "not exist",
+                         V.Name, S.Name, B);
+  auto deviceOf = [&](uint32_t Stream) { return P.Streams[Stream].Device; };
+
+  // Availability: what exists before the first step.
+  std::vector<bool> Written(P.Buffers.size(), false);
+  for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
+    const Buffer &B = P.Buffers[I];
+    if (B.Kind == "weight" || B.Kind == "kv_cache")
+      Written[I] = true;
+  }
+  for (const ProgramValue &V : S.Inputs)
+    for (uint32_t B : V.Buffers) {
+      Written[root(B)] = true;
+      const Buffer &Buf = P.Buffers[root(B)];
+      if (Buf.Program != S.Name)
+        problem("input '{0}' of program '{1}' is {2}, which belongs to "
+                "program '{3}'",
+                V.Name, S.Name, buf(B), Buf.Program);
+    }
+
+  // Events: each recorded once, before any wait on it.
+  std::vector<int64_t> RecordedAt(S.NumEvents, -1);
+  // Happens-before: a vector clock per stream (steps done on each
+  // stream), and the clock each recorded event carries.
+  std::vector<uint32_t> Pos(N);
+  std::vector<std::vector<uint32_t>> Clock(
+      NumStreams, std::vector<uint32_t>(NumStreams, 0));
+  std::vector<std::vector<uint32_t>> EventClock(S.NumEvents);
+  {
+    std::vector<uint32_t> Next(NumStreams, 0);
+    for (size_t I = 0; I < N; ++I)
+      Pos[I] = S.Steps[I].Stream < NumStreams ? Next[S.Steps[I].Stream]++ : 0;
+  }
+  auto happensBefore = [&](uint32_t Earlier, const std::vector<uint32_t> &C) {
+    return C[S.Steps[Earlier].Stream] > Pos[Earlier];
+  };
+
+  // Accesses per buffer root: every (stream, step) that touched it, for
+  // the memory-reuse check; and the last writer.
+  llvm::DenseMap<uint32_t, std::vector<uint32_t>> Accesses;
+  llvm::DenseMap<uint32_t, uint32_t> Writer;
+  // Previous occupant of arena bytes per device (program S only).
+  std::vector<std::map<uint64_t, std::pair<uint64_t, uint32_t>>> Occupant(
+      P.Devices.size());
+  std::set<uint32_t> Placed;
+
+  auto wait = [&](uint32_t I, std::vector<uint32_t> &C) {
+    for (uint32_t E : S.Steps[I].Waits) {
+      if (E >= S.NumEvents || RecordedAt[E] < 0) {
+        problem("{0} waits for event {1}, which no earlier step records",
+                step(S, I), E);
+        continue;
+      }
+      for (size_t K = 0; K < NumStreams; ++K)
+        C[K] = std::max(C[K], EventClock[E][K]);
+    }
+  };
+  auto checkStep = [&](uint32_t I, const std::vector<uint32_t> &C) {
+    const Step &St = S.Steps[I];
+    unsigned Dev = deviceOf(St.Stream);
+    bool Transfer = St.Op == "copy" || St.Op == "prefetch";
+    if (Transfer != (P.Streams[St.Stream].Kind == "copy"))
+      problem("{0}: {1} steps run on {2} streams", step(S, I), St.Op,
+              Transfer ? "copy" : "compute");
+    for (uint32_t In : St.Inputs) {
+      uint32_t R = root(In);
+      const Buffer &B = P.Buffers[R];
+      if (!Written[R])
+        problem("{0} reads {1} before any step writes it", step(S, I), buf(In));
+      if (!Transfer && !(B.Where == Location::device(Dev)))
+        problem("{0} reads {1}, which is on {2}", step(S, I), buf(In),
+                where(B.Where));
+      if (B.Region == RegionArena && B.Program != S.Name)
+        problem("{0} reads {1} of program '{2}'", step(S, I), buf(In),
+                B.Program);
+      if (B.Region == RegionArena && B.Live &&
+          (I < B.Live->First || I > B.Live->Last))
+        problem("{0} reads {1} outside its live range [{2}, {3}]", step(S, I),
+                buf(In), B.Live->First, B.Live->Last);
+      if (auto W = Writer.find(R); W != Writer.end() &&
+                                   S.Steps[W->second].Stream != St.Stream &&
+                                   !happensBefore(W->second, C))
+        problem("{0} reads {1}, written by {2}, without waiting for it",
+                step(S, I), buf(In), step(S, W->second));
+    }
+    for (uint32_t Out : St.Outputs) {
+      uint32_t R = root(Out);
+      const Buffer &B = P.Buffers[R];
+      if (!(B.Where == Location::device(Dev)))
+        problem("{0} writes {1}, which is on {2}", step(S, I), buf(Out),
+                where(B.Where));
+      if (B.Kind == "weight")
+        problem("{0} writes weight {1}", step(S, I), buf(Out));
+      if (B.Region == RegionArena && B.Program != S.Name)
+        problem("{0} writes {1} of program '{2}'", step(S, I), buf(Out),
+                B.Program);
+      if (B.Region == RegionArena && B.Live &&
+          (I < B.Live->First || I > B.Live->Last))
+        problem("{0} writes {1} outside its live range [{2}, {3}]", step(S, I),
+                buf(Out), B.Live->First, B.Live->Last);
+      // Writing over what another stream still reads: an in-place update
+      // after a read on another stream.
+      if (auto A = Accesses.find(R); A != Accesses.end())
+        for (uint32_t Prev : A->second)
+          if (S.Steps[Prev].Stream != St.Stream && !happensBefore(Prev, C)) {
+            problem("{0} writes {1}, which {2} also touches, without waiting "
+                    "for it",
+                    step(S, I), buf(Out), step(S, Prev));
+            break;
+          }
+      // First write of arena bytes: whatever held them before must be done
+      // on every stream that touched it.
+      if (B.Region == RegionArena && B.Program == S.Name && B.Bytes &&
+          B.Where.Where == Location::Kind::Device &&
+          B.Where.Device < Occupant.size() && Placed.insert(R).second) {
+        auto &Map = Occupant[B.Where.Device];
+        uint64_t Begin = B.Offset, End = B.Offset + B.Bytes;
+        auto It = Map.upper_bound(Begin);
+        if (It != Map.begin())
+          --It;
+        std::set<uint32_t> Checked;
+        for (; It != Map.end() && It->first < End; ++It) {
+          if (It->second.first <= Begin)
+            continue;
+          uint32_t Old = It->second.second;
+          if (!Checked.insert(Old).second)
+            continue;
+          for (uint32_t Prev : Accesses[Old])
+            if (S.Steps[Prev].Stream != St.Stream && !happensBefore(Prev, C)) {
+              problem("{0} writes {1} over the bytes of {2}, which {3} "
+                      "touched, without waiting for it",
+                      step(S, I), buf(Out), buf(Old), step(S, Prev));
+              break;
+            }
+        }
+        // Record R as the occupant of [Begin, End): trim what it covers.
+        std::vector<std::pair<uint64_t, std::pair<uint64_t, uint32_t>>> Keep;
+        auto From = Map.upper_bound(Begin);
+        if (From != Map.begin())
+          --From;
+        while (From != Map.end() && From->first < End) {
+          auto [OBegin, Rest] = *From;
+          auto [OEnd, OBuf] = Rest;
+          From = Map.erase(From);
+          if (OEnd <= Begin) {
+            Keep.push_back({OBegin, {OEnd, OBuf}});
+            continue;
+          }
+          if (OBegin < Begin)
+            Keep.push_back({OBegin, {Begin, OBuf}});
+          if (OEnd > End)
+            Keep.push_back({End, {OEnd, OBuf}});
+        }
+        for (auto &K : Keep)
+          Map.insert(K);
+        Map[Begin] = {End, R};
+      }
+    }
+  };
+  auto finishStep = [&](uint32_t I) {
+    const Step &St = S.Steps[I];
+    for (uint32_t In : St.Inputs)
+      Accesses[root(In)].push_back(I);
+    for (uint32_t Out : St.Outputs) {
+      uint32_t R = root(Out);
+      Accesses[R].push_back(I);
+      Writer[R] = I;
+      Written[R] = true;
+    }
+  };
+  auto record = [&](uint32_t I, const std::vector<uint32_t> &C) {
+    const Step &St = S.Steps[I];
+    if (!St.Record)
+      return;
+    if (*St.Record >= S.NumEvents)
+      return problem("{0} records event {1}, but the program has {2}",
+                     step(S, I), *St.Record, S.NumEvents);
+    if (RecordedAt[*St.Record] >= 0)
+      return problem("{0} records event {1}, already recorded by step {2}",
+                     step(S, I), *St.Record, RecordedAt[*St.Record]);
+    RecordedAt[*St.Record] = I;
+    EventClock[*St.Record] = C;
+  };
+
+  for (uint32_t I = 0; I < N;) {
+    const Step &St = S.Steps[I];
+    if (St.Stream >= NumStreams) {
+      problem("{0} step {1} runs on stream {2}, which does not exist", S.Name,
+              I, St.Stream);
+      ++I;
+      continue;
+    }
+    if (!St.Collective) {
+      std::vector<uint32_t> &C = Clock[St.Stream];
+      wait(I, C);
+      checkStep(I, C);
+      C[St.Stream] = Pos[I] + 1;
+      record(I, C);
+      finishStep(I);
+      ++I;
+      continue;
+    }
+    uint32_t End = I;
+    std::set<unsigned> Members;
+    while (End < N && S.Steps[End].Collective == St.Collective &&
+           S.Steps[End].Stream < NumStreams) {
+      if (!Members.insert(deviceOf(S.Steps[End].Stream)).second)
+        problem("{0} is a second step of collective {1} on device {2}",
+                step(S, End), *St.Collective, deviceOf(S.Steps[End].Stream));
+      if (S.Steps[End].Op != St.Op)
+        problem("{0} is part of collective {1} but is {2}, not {3}",
+                step(S, End), *St.Collective, S.Steps[End].Op, St.Op);
+      ++End;
+    }
+    if (const std::vector<int64_t> *Ds = St.Attrs.getInts("devices"))
+      if (Ds->size() != End - I)
+        problem("{0}: collective {1} has {2} member steps in a row but names "
+                "{3} devices",
+                step(S, I), *St.Collective, End - I, Ds->size());
+    std::vector<uint32_t> Joint(NumStreams, 0);
+    for (uint32_t J = I; J < End; ++J) {
+      std::vector<uint32_t> &C = Clock[S.Steps[J].Stream];
+      wait(J, C);
+      checkStep(J, C);
+      for (size_t K = 0; K < NumStreams; ++K)
+        Joint[K] = std::max(Joint[K], C[K]);
+    }
+    for (uint32_t J = I; J < End; ++J) {
+      std::vector<uint32_t> &C = Clock[S.Steps[J].Stream];
+      C = Joint;
+      C[S.Steps[J].Stream] = Pos[J] + 1;
+      record(J, C);
+      finishStep(J);
+    }
+    I = End;
+  }
+  // A collective id seen in two separate runs would deadlock: its members
+  // would wait for each other at different points.
+  std::map<uint32_t, uint32_t> RunStart;
+  for (uint32_t I = 0; I < N; ++I) {
+    const Step &St = S.Steps[I];
+    if (!St.Collective)
+      continue;
+    bool Starts = I == 0 || S.Steps[I - 1].Collective != St.Collective;
+    if (!Starts)
+      continue;
+    auto [It, New] = RunStart.try_emplace(*St.Collective, I);
+    if (!New)
+      problem("{0}: collective {1} continues after other steps (it began at "
+              "step {2}); its members must be consecutive",
+              step(S, I), *St.Collective, It->second);
+  }
+  for (const ProgramValue &V : S.Outputs)
+    for (uint32_t B : V.Buffers)
+      if (!Written[root(B)])
+        problem("output '{0}' of program '{1}' ({2}) is never written", V.Name,
+                S.Name, buf(B));
+}
+
+void Verifier::checkCleanups() {
+  for (size_t I = 0; I < P.Cleanups.size(); ++I) {
+    const CleanupPoint &C = P.Cleanups[I];
+    const ProgramSchedule *S =
+        C.Program.empty() ? nullptr : P.findProgram(C.Program);
+    if (!C.Program.empty() && !S) {
+      problem("cleanup {0} ({1}) names program '{2}', which does not exist", I,
+              C.Kind, C.Program);
+      continue;
+    }
+    if (C.After && (!S || *C.After >= S->Steps.size()))
+      problem("cleanup {0} ({1}) follows step {2}, which does not exist", I,
+              C.Kind, *C.After);
+    for (uint32_t B : C.Buffers) {
+      if (B >= P.Buffers.size()) {
+        problem("cleanup {0} ({1}) releases buffer {2}, which does not exist",
+                I, C.Kind, B);
+        continue;
+      }
+      const Buffer &Buf = P.Buffers[B];
+      if (C.Kind == "evict" && Buf.Kind != "staging")
+        problem("cleanup {0} evicts {1}, which is a {2}, not a staging "
+                "buffer",
+                I, buf(B), Buf.Kind);
+      if (C.After && Buf.Live && Buf.Program == C.Program &&
+          *C.After < Buf.Live->Last)
+        problem("cleanup {0} ({1}) releases {2} after step {3}, but it is "
+                "used until step {4}",
+                I, C.Kind, buf(B), *C.After, Buf.Live->Last);
+    }
+  }
+}
+
+llvm::Error Verifier::run() {
+  checkDevices();
+  checkBuffers();
+  if (BuffersUsable) {
+    checkRegionOverlaps();
+    checkArenaOverlaps();
+    for (const ProgramSchedule &S : P.Programs)
+      checkProgram(S);
+    checkCleanups();
+  }
+  if (Count == 0)
+    return llvm::Error::success();
+  std::string Msg = llvm::formatv("the plan is not safe to run ({0} "
+                                  "problem{1}):",
+                                  Count, Count == 1 ? "" : "s")
+                        .str();
+  for (const std::string &Line : Problems)
+    Msg += "\n  " + Line;
+  if (Count > Problems.size())
+    Msg += llvm::formatv("\n  ... and {0} more", Count - Problems.size()).str();
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
+}
+
+} // namespace
+
+llvm::Error verifyPlan(const Plan &P, size_t MaxProblems) {
+  return Verifier(P, MaxProblems).run();
+}
+
+} // namespace strata::plan

@@ -1,0 +1,106 @@
+//===- ScheduleReport.cpp - What the memory plan and schedule cost --------===//
+
+#include "ScheduleReport.h"
+
+#include "ir/Units.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <set>
+
+namespace strata::tool {
+
+std::vector<ProgramTraffic> computeTraffic(const plan::Plan &P) {
+  std::vector<ProgramTraffic> Out;
+  for (const plan::ProgramSchedule &S : P.Programs) {
+    ProgramTraffic T;
+    T.Program = S.Name;
+    T.Steps = S.Steps.size();
+    T.Events = S.NumEvents;
+    std::set<uint32_t> Collectives;
+    for (const plan::Step &St : S.Steps) {
+      T.Waits += St.Waits.size();
+      uint64_t Bytes = 0;
+      for (uint32_t B : St.Outputs)
+        Bytes += P.Buffers[B].Bytes;
+      if (St.Op == "copy") {
+        ++T.Copies;
+        // A gather writes one shard at a time into the same buffer.
+        Bytes = 0;
+        for (uint32_t B : St.Inputs)
+          Bytes += P.Buffers[B].Bytes;
+        T.CopyBytes += Bytes;
+      } else if (St.Op == "prefetch") {
+        ++T.Prefetches;
+        T.PrefetchBytes += Bytes;
+      } else if (St.Collective) {
+        if (Collectives.insert(*St.Collective).second) {
+          ++T.Collectives;
+          T.CollectiveBytes += Bytes;
+        }
+      }
+    }
+    Out.push_back(T);
+  }
+  return Out;
+}
+
+void printScheduleReport(llvm::raw_ostream &OS, const plan::Plan &P) {
+  OS << "arena per device (best fit against the lower bound: the most bytes "
+        "live at one step)\n";
+  OS << llvm::formatv("  {0,-8} {1,-8} {2,12} {3,12} {4,7}\n", "device",
+                      "program", "arena", "lower bound", "ratio");
+  for (const plan::Device &D : P.Devices)
+    for (const plan::Device::ArenaUse &U : D.Arenas)
+      OS << llvm::formatv(
+          "  {0,-8} {1,-8} {2,12} {3,12} {4,7:f3}\n",
+          (D.Kind == "gpu" ? "cuda:" : "cpu:") + std::to_string(D.Index),
+          U.Program, ir::formatBytes(U.Bytes), ir::formatBytes(U.LowerBound),
+          U.LowerBound
+              ? static_cast<double>(U.Bytes) / static_cast<double>(U.LowerBound)
+              : 1.0);
+  OS << "\nschedule per program run\n";
+  OS << llvm::formatv("  {0,-8} {1,7} {2,18} {3,18} {4,18} {5,6} {6,6}\n",
+                      "program", "steps", "copies", "prefetches", "collectives",
+                      "events", "waits");
+  for (const ProgramTraffic &T : computeTraffic(P))
+    OS << llvm::formatv(
+        "  {0,-8} {1,7} {2,5} {3,12} {4,5} {5,12} {6,5} {7,12} {8,6} {9,6}\n",
+        T.Program, T.Steps, T.Copies, ir::formatBytes(T.CopyBytes),
+        T.Prefetches, ir::formatBytes(T.PrefetchBytes), T.Collectives,
+        ir::formatBytes(T.CollectiveBytes), T.Events, T.Waits);
+  OS << "\ncleanup points: " << P.Cleanups.size() << "\n";
+  std::map<std::string, size_t> Kinds;
+  for (const plan::CleanupPoint &C : P.Cleanups)
+    ++Kinds[C.Kind];
+  for (const auto &[Kind, N] : Kinds)
+    OS << llvm::formatv("  {0,-15} {1}\n", Kind, N);
+}
+
+llvm::json::Value scheduleReportToJSON(const plan::Plan &P) {
+  llvm::json::Array Arenas, Programs;
+  for (const plan::Device &D : P.Devices)
+    for (const plan::Device::ArenaUse &U : D.Arenas)
+      Arenas.push_back(
+          llvm::json::Object{{"device", int64_t(D.Index)},
+                             {"program", U.Program},
+                             {"bytes", int64_t(U.Bytes)},
+                             {"lower_bound", int64_t(U.LowerBound)}});
+  for (const ProgramTraffic &T : computeTraffic(P))
+    Programs.push_back(
+        llvm::json::Object{{"program", T.Program},
+                           {"steps", int64_t(T.Steps)},
+                           {"copies", int64_t(T.Copies)},
+                           {"copy_bytes", int64_t(T.CopyBytes)},
+                           {"prefetches", int64_t(T.Prefetches)},
+                           {"prefetch_bytes", int64_t(T.PrefetchBytes)},
+                           {"collectives", int64_t(T.Collectives)},
+                           {"collective_bytes", int64_t(T.CollectiveBytes)},
+                           {"events", int64_t(T.Events)},
+                           {"waits", int64_t(T.Waits)}});
+  return llvm::json::Object{{"arenas", std::move(Arenas)},
+                            {"programs", std::move(Programs)},
+                            {"cleanup_points", int64_t(P.Cleanups.size())}};
+}
+
+} // namespace strata::tool
