@@ -22,9 +22,12 @@
 #include <variant>
 #include <vector>
 
-namespace llvm::json {
+namespace llvm {
+class raw_ostream;
+namespace json {
 class Value;
-} // namespace llvm::json
+} // namespace json
+} // namespace llvm
 
 namespace strata::plan {
 
@@ -271,11 +274,14 @@ struct WeightSignature {
 };
 std::string planFingerprint(const std::vector<WeightSignature> &Weights);
 
-/// The plan as JSON (docs/plan-format.md): keys sorted, numbers exact.
-llvm::json::Value planToJSON(const Plan &P);
-/// The JSON text written to plan files: planToJSON, pretty-printed with
-/// two-space indentation and a final newline.
+/// Writes the plan file (docs/plan-format.md): keys sorted, numbers exact,
+/// two-space indentation and a final newline; streamed, so that a plan of
+/// hundreds of thousands of steps needs no document in memory.
+void writePlan(llvm::raw_ostream &OS, const Plan &P);
+/// writePlan's text.
 std::string planToString(const Plan &P);
+/// The same document as a json::Value, for tools and tests that edit it.
+llvm::json::Value planToJSON(const Plan &P);
 /// Reads a plan; errors name the file and the bad field ("plan.json:
 /// buffers[3].device: expected a device index, \"host\" or \"disk\"") and
 /// refuse other format versions.

@@ -94,23 +94,6 @@ json::Value locationToJSON(const Location &L) {
   llvm_unreachable("unknown location kind");
 }
 
-json::Value arenasToJSON(const std::vector<Device::ArenaUse> &Arenas) {
-  json::Array A;
-  for (const Device::ArenaUse &U : Arenas)
-    A.push_back(json::Object{{"program", text(U.Program)},
-                             {"bytes", count(U.Bytes)},
-                             {"lower_bound", count(U.LowerBound)}});
-  return A;
-}
-
-json::Value indices(const std::vector<uint32_t> &Is) {
-  json::Array A;
-  A.reserve(Is.size());
-  for (uint32_t I : Is)
-    A.push_back(I);
-  return A;
-}
-
 json::Value attrValueToJSON(const AttrValue &V) {
   if (const int64_t *I = std::get_if<int64_t>(&V))
     return *I;
@@ -124,184 +107,232 @@ json::Value attrValueToJSON(const AttrValue &V) {
   return A;
 }
 
-json::Value stepToJSON(const Step &S) {
-  json::Object O{{"op", text(S.Op)},
-                 {"name", text(S.Name)},
-                 {"stream", S.Stream},
-                 {"inputs", indices(S.Inputs)},
-                 {"outputs", indices(S.Outputs)}};
-  // Optional keys are left out when empty: most steps have no waits, no
-  // event and no collective, and a decode program has thousands of steps.
-  if (S.Layer)
-    O["layer"] = *S.Layer;
-  if (!S.Attrs.Values.empty()) {
-    json::Object A;
-    for (const auto &[Key, V] : S.Attrs.Values)
-      A[Key] = attrValueToJSON(V);
-    O["attrs"] = std::move(A);
+/// Streams the plan: a plan of a large model on many devices has hundreds
+/// of thousands of objects, too many to build as a json::Value first. Keys
+/// are written in sorted (byte) order by hand, which is what makes the
+/// output byte-identical for identical plans; optional keys are left out
+/// rather than written empty.
+class PlanWriter {
+public:
+  explicit PlanWriter(raw_ostream &OS) : J(OS, 2) {}
+
+  void write(const Plan &P) {
+    J.object([&] {
+      array("buffers", P.Buffers, [&](const Buffer &B) { buffer(B); });
+      array("cleanups", P.Cleanups, [&](const CleanupPoint &C) { cleanup(C); });
+      J.attributeObject("cluster", [&] {
+        J.attribute("description", clusterDescription(P.ClusterJSON));
+        J.attribute("spec", text(P.ClusterSpec));
+      });
+      array("devices", P.Devices, [&](const Device &D) { device(D); });
+      array("fallbacks", P.Fallbacks, [&](const Fallback &F) {
+        J.object([&] {
+          J.attribute("buffer", text(F.Buffer));
+          J.attribute("kind", text(F.Kind));
+          J.attribute("reason", text(F.Reason));
+        });
+      });
+      // The version written is the one this code writes, whatever
+      // P.Version says: the layout is version FormatVersion's.
+      J.attribute("format_version", FormatVersion);
+      const ModelInfo &M = P.Model;
+      J.attributeObject("model", [&] {
+        J.attribute("fingerprint", text(M.Fingerprint));
+        J.attribute("format", text(M.Format));
+        J.attribute("layers", M.Layers);
+        J.attribute("name", text(M.Name));
+        J.attribute("parameters", count(M.Parameters));
+        J.attribute("source", text(M.Source));
+        J.attribute("weight_bytes", count(M.WeightBytes));
+      });
+      J.attribute("multi_device", P.MultiDevice);
+      const Options &O = P.Opts;
+      J.attributeObject("options", [&] {
+        J.attribute("batch", O.Batch);
+        J.attribute("context", O.Context);
+        J.attribute("kv_dtype", text(O.KVDType));
+        J.attribute("kv_strategy", text(O.KVStrategy));
+        J.attribute("no_offload", O.NoOffload);
+        J.attribute("prefill_tokens", O.PrefillTokens);
+        J.attribute("strategy", text(O.Strategy));
+      });
+      J.attributeObject("predicted", [&] {
+        J.attribute("decode_s_per_step",
+                    seconds(P.Predicted.DecodeSecondsPerStep));
+        J.attribute("decode_tokens_per_s",
+                    seconds(P.Predicted.DecodeTokensPerSecond));
+        J.attribute("prefill_s", seconds(P.Predicted.PrefillSeconds));
+      });
+      array("programs", P.Programs,
+            [&](const ProgramSchedule &S) { program(S); });
+      J.attribute("strategy", text(P.Strategy));
+      array("streams", P.Streams, [&](const Stream &S) {
+        J.object([&] {
+          J.attribute("device", S.Device);
+          J.attribute("kind", text(S.Kind));
+        });
+      });
+    });
   }
-  if (!S.Waits.empty())
-    O["waits"] = indices(S.Waits);
-  if (S.Record)
-    O["record"] = *S.Record;
-  if (S.Collective)
-    O["collective"] = *S.Collective;
-  return O;
-}
 
-json::Value programValuesToJSON(const std::vector<ProgramValue> &Vs) {
-  json::Array A;
-  for (const ProgramValue &V : Vs)
-    A.push_back(
-        json::Object{{"name", text(V.Name)}, {"buffers", indices(V.Buffers)}});
-  return A;
-}
-
-json::Value programToJSON(const ProgramSchedule &P) {
-  json::Array Steps;
-  Steps.reserve(P.Steps.size());
-  for (const Step &S : P.Steps)
-    Steps.push_back(stepToJSON(S));
-  return json::Object{{"name", text(P.Name)},
-                      {"inputs", programValuesToJSON(P.Inputs)},
-                      {"outputs", programValuesToJSON(P.Outputs)},
-                      {"steps", std::move(Steps)},
-                      {"events", P.NumEvents}};
-}
-
-json::Value cleanupToJSON(const CleanupPoint &C) {
-  json::Object O{{"kind", text(C.Kind)},
-                 {"program", text(C.Program)},
-                 {"buffers", indices(C.Buffers)},
-                 {"reason", text(C.Reason)}};
-  if (C.After)
-    O["after"] = *C.After;
-  return O;
-}
-
-json::Value deviceToJSON(const Device &D) {
-  return json::Object{
-      {"index", D.Index},
-      {"kind", text(D.Kind)},
-      {"name", text(D.Name)},
-      {"node", D.Node},
-      {"capacity_bytes", count(D.CapacityBytes)},
-      {"reserve_bytes", count(D.ReserveBytes)},
-      {"weight_bytes", count(D.WeightBytes)},
-      {"kv_cache_bytes", count(D.KVCacheBytes)},
-      {"activation_bytes", count(D.ActivationBytes)},
-      {"workspace_bytes", count(D.WorkspaceBytes)},
-      {"alignment", count(D.Alignment)},
-      {"region_bytes",
-       json::Object{{RegionWeights, count(D.WeightRegionBytes)},
-                    {RegionKVCache, count(D.KVCacheRegionBytes)},
-                    {RegionArena, count(D.ArenaRegionBytes)}}},
-      {"arenas", arenasToJSON(D.Arenas)},
-      {"predicted", json::Object{{"prefill_s", seconds(D.PrefillSeconds)},
-                                 {"decode_s", seconds(D.DecodeSeconds)}}},
-  };
-}
-
-json::Value bufferToJSON(const Buffer &B) {
-  json::Array Shape;
-  for (int64_t Dim : B.Shape)
-    Shape.push_back(Dim);
-  json::Object O{
-      {"name", text(B.Name)},
-      {"kind", text(B.Kind)},
-      {"bytes", count(B.Bytes)},
-      {"dtype", text(B.DType)},
-      {"shape", std::move(Shape)},
-      {"device", locationToJSON(B.Where)},
-      {"layer", B.Layer ? json::Value(*B.Layer) : json::Value(nullptr)},
-      {"placed_by", text(B.PlacedBy)},
-  };
-  // Optional keys are left out rather than written empty, so that the
-  // common buffer stays one short object.
-  if (!B.Role.empty())
-    O["role"] = text(B.Role);
-  if (B.ShardInfo)
-    O["shard"] = json::Object{{"index", B.ShardInfo->Index},
-                              {"count", B.ShardInfo->Count},
-                              {"axis", B.ShardInfo->Axis < 0
-                                           ? json::Value(nullptr)
-                                           : json::Value(B.ShardInfo->Axis)}};
-  if (B.ViewOf)
-    O["view_of"] = *B.ViewOf;
-  if (!B.Region.empty()) {
-    O["region"] = text(B.Region);
-    O["offset"] = count(B.Offset);
+private:
+  template <typename T, typename Fn>
+  void array(StringRef Key, const std::vector<T> &Items, Fn Each) {
+    J.attributeArray(Key, [&] {
+      for (const T &I : Items)
+        Each(I);
+    });
   }
-  if (!B.Program.empty())
-    O["program"] = text(B.Program);
-  if (B.Live)
-    O["live"] = json::Array{B.Live->First, B.Live->Last};
-  return O;
-}
+  void indices(StringRef Key, const std::vector<uint32_t> &Is) {
+    J.attributeArray(Key, [&] {
+      for (uint32_t I : Is)
+        J.value(I);
+    });
+  }
+
+  void device(const Device &D) {
+    J.object([&] {
+      J.attribute("activation_bytes", count(D.ActivationBytes));
+      J.attribute("alignment", count(D.Alignment));
+      array("arenas", D.Arenas, [&](const Device::ArenaUse &U) {
+        J.object([&] {
+          J.attribute("bytes", count(U.Bytes));
+          J.attribute("lower_bound", count(U.LowerBound));
+          J.attribute("program", text(U.Program));
+        });
+      });
+      J.attribute("capacity_bytes", count(D.CapacityBytes));
+      J.attribute("index", D.Index);
+      J.attribute("kind", text(D.Kind));
+      J.attribute("kv_cache_bytes", count(D.KVCacheBytes));
+      J.attribute("name", text(D.Name));
+      J.attribute("node", D.Node);
+      J.attributeObject("predicted", [&] {
+        J.attribute("decode_s", seconds(D.DecodeSeconds));
+        J.attribute("prefill_s", seconds(D.PrefillSeconds));
+      });
+      J.attributeObject("region_bytes", [&] {
+        J.attribute(RegionArena, count(D.ArenaRegionBytes));
+        J.attribute(RegionKVCache, count(D.KVCacheRegionBytes));
+        J.attribute(RegionWeights, count(D.WeightRegionBytes));
+      });
+      J.attribute("reserve_bytes", count(D.ReserveBytes));
+      J.attribute("weight_bytes", count(D.WeightBytes));
+      J.attribute("workspace_bytes", count(D.WorkspaceBytes));
+    });
+  }
+
+  void buffer(const Buffer &B) {
+    J.object([&] {
+      J.attribute("bytes", count(B.Bytes));
+      J.attribute("device", locationToJSON(B.Where));
+      J.attribute("dtype", text(B.DType));
+      J.attribute("kind", text(B.Kind));
+      J.attribute("layer",
+                  B.Layer ? json::Value(*B.Layer) : json::Value(nullptr));
+      if (B.Live)
+        J.attributeArray("live", [&] {
+          J.value(B.Live->First);
+          J.value(B.Live->Last);
+        });
+      J.attribute("name", text(B.Name));
+      if (!B.Region.empty())
+        J.attribute("offset", count(B.Offset));
+      J.attribute("placed_by", text(B.PlacedBy));
+      if (!B.Program.empty())
+        J.attribute("program", text(B.Program));
+      if (!B.Region.empty())
+        J.attribute("region", text(B.Region));
+      if (!B.Role.empty())
+        J.attribute("role", text(B.Role));
+      J.attributeArray("shape", [&] {
+        for (int64_t Dim : B.Shape)
+          J.value(Dim);
+      });
+      if (B.ShardInfo)
+        J.attributeObject("shard", [&] {
+          J.attribute("axis", B.ShardInfo->Axis < 0
+                                  ? json::Value(nullptr)
+                                  : json::Value(B.ShardInfo->Axis));
+          J.attribute("count", B.ShardInfo->Count);
+          J.attribute("index", B.ShardInfo->Index);
+        });
+      if (B.ViewOf)
+        J.attribute("view_of", *B.ViewOf);
+    });
+  }
+
+  void program(const ProgramSchedule &S) {
+    auto values = [&](StringRef Key, const std::vector<ProgramValue> &Vs) {
+      array(Key, Vs, [&](const ProgramValue &V) {
+        J.object([&] {
+          indices("buffers", V.Buffers);
+          J.attribute("name", text(V.Name));
+        });
+      });
+    };
+    J.object([&] {
+      J.attribute("events", S.NumEvents);
+      values("inputs", S.Inputs);
+      J.attribute("name", text(S.Name));
+      values("outputs", S.Outputs);
+      array("steps", S.Steps, [&](const Step &St) { step(St); });
+    });
+  }
+
+  void step(const Step &S) {
+    J.object([&] {
+      if (!S.Attrs.Values.empty())
+        J.attributeObject("attrs", [&] {
+          for (const auto &[Key, V] : S.Attrs.Values)
+            J.attribute(Key, attrValueToJSON(V));
+        });
+      if (S.Collective)
+        J.attribute("collective", *S.Collective);
+      indices("inputs", S.Inputs);
+      if (S.Layer)
+        J.attribute("layer", *S.Layer);
+      J.attribute("name", text(S.Name));
+      J.attribute("op", text(S.Op));
+      indices("outputs", S.Outputs);
+      if (S.Record)
+        J.attribute("record", *S.Record);
+      J.attribute("stream", S.Stream);
+      if (!S.Waits.empty())
+        indices("waits", S.Waits);
+    });
+  }
+
+  void cleanup(const CleanupPoint &C) {
+    J.object([&] {
+      if (C.After)
+        J.attribute("after", *C.After);
+      indices("buffers", C.Buffers);
+      J.attribute("kind", text(C.Kind));
+      J.attribute("program", text(C.Program));
+      J.attribute("reason", text(C.Reason));
+    });
+  }
+
+  json::OStream J;
+};
 
 } // namespace
 
-json::Value planToJSON(const Plan &P) {
-  const ModelInfo &M = P.Model;
-  const Options &O = P.Opts;
-  json::Array Devices, Buffers, Fallbacks, Streams, Programs, Cleanups;
-  for (const Stream &S : P.Streams)
-    Streams.push_back(
-        json::Object{{"device", S.Device}, {"kind", text(S.Kind)}});
-  for (const ProgramSchedule &PS : P.Programs)
-    Programs.push_back(programToJSON(PS));
-  for (const CleanupPoint &C : P.Cleanups)
-    Cleanups.push_back(cleanupToJSON(C));
-  for (const Device &D : P.Devices)
-    Devices.push_back(deviceToJSON(D));
-  for (const Buffer &B : P.Buffers)
-    Buffers.push_back(bufferToJSON(B));
-  for (const Fallback &F : P.Fallbacks)
-    Fallbacks.push_back(json::Object{{"buffer", text(F.Buffer)},
-                                     {"kind", text(F.Kind)},
-                                     {"reason", text(F.Reason)}});
-  // The version written is the one this code writes, whatever P.Version
-  // says: the layout below is version FormatVersion's.
-  return json::Object{
-      {"format_version", FormatVersion},
-      {"model", json::Object{{"name", text(M.Name)},
-                             {"source", text(M.Source)},
-                             {"format", text(M.Format)},
-                             {"fingerprint", text(M.Fingerprint)},
-                             {"parameters", count(M.Parameters)},
-                             {"weight_bytes", count(M.WeightBytes)},
-                             {"layers", M.Layers}}},
-      {"cluster",
-       json::Object{{"spec", text(P.ClusterSpec)},
-                    {"description", clusterDescription(P.ClusterJSON)}}},
-      {"options", json::Object{{"strategy", text(O.Strategy)},
-                               {"kv_strategy", text(O.KVStrategy)},
-                               {"batch", O.Batch},
-                               {"context", O.Context},
-                               {"prefill_tokens", O.PrefillTokens},
-                               {"kv_dtype", text(O.KVDType)},
-                               {"no_offload", O.NoOffload}}},
-      {"strategy", text(P.Strategy)},
-      {"multi_device", P.MultiDevice},
-      {"devices", std::move(Devices)},
-      {"buffers", std::move(Buffers)},
-      {"fallbacks", std::move(Fallbacks)},
-      {"streams", std::move(Streams)},
-      {"programs", std::move(Programs)},
-      {"cleanups", std::move(Cleanups)},
-      {"predicted",
-       json::Object{
-           {"prefill_s", seconds(P.Predicted.PrefillSeconds)},
-           {"decode_s_per_step", seconds(P.Predicted.DecodeSecondsPerStep)},
-           {"decode_tokens_per_s",
-            seconds(P.Predicted.DecodeTokensPerSecond)}}},
-  };
+void writePlan(raw_ostream &OS, const Plan &P) {
+  PlanWriter(OS).write(P);
+  OS << "\n";
 }
 
 std::string planToString(const Plan &P) {
-  // llvm::json's printer writes object keys sorted, which is what makes
-  // the output byte-identical for identical plans.
-  return formatv("{0:2}", planToJSON(P)).str() + "\n";
+  std::string S;
+  raw_string_ostream OS(S);
+  writePlan(OS, P);
+  return OS.str();
+}
+
+json::Value planToJSON(const Plan &P) {
+  return cantFail(json::parse(planToString(P)));
 }
 
 //===----------------------------------------------------------------------===//

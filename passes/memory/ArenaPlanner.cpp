@@ -91,16 +91,14 @@ void radixSort(std::vector<Keyed> &Items, std::vector<Keyed> &Scratch) {
   }
 }
 
-/// Jobs' positions sorted by Key(job), ties by position.
+/// Sets Sorted to the jobs' positions sorted by Key(job), ties by position.
 template <typename KeyT>
-std::vector<Keyed> sortJobs(llvm::ArrayRef<Job> Jobs, KeyT Key,
-                            std::vector<Keyed> &Scratch) {
-  std::vector<Keyed> Sorted;
-  Sorted.reserve(Jobs.size());
+void sortJobs(llvm::ArrayRef<Job> Jobs, KeyT Key, std::vector<Keyed> &Sorted,
+              std::vector<Keyed> &Scratch) {
+  Sorted.resize(Jobs.size());
   for (uint32_t P = 0; P < Jobs.size(); ++P)
-    Sorted.push_back({Key(Jobs[P]), P});
+    Sorted[P] = {Key(Jobs[P]), P};
   radixSort(Sorted, Scratch);
-  return Sorted;
 }
 
 /// Largest sum of sizes live at one step, given the jobs sorted by First
@@ -208,14 +206,14 @@ public:
     }
   }
 
-  /// Asks for the start of block B's lists to be brought into the cache:
-  /// blocks are visited in no particular order, so each visit would
-  /// otherwise wait for memory.
-  void prefetch(uint32_t B) const {
-    const char *P =
-        reinterpret_cast<const char *>(Entries.data() + Blocks[B].Base);
-    for (unsigned Line = 0; Line < 4; ++Line)
-      __builtin_prefetch(P + 64 * Line);
+  // Blocks are visited in no particular order, and a visit that waits for
+  // memory costs more than the scan itself: a packer asks for the block
+  // record some jobs ahead, then, once it has arrived, for the lists.
+  void prefetchRecord(uint32_t B) const { __builtin_prefetch(&Blocks[B]); }
+  void prefetchLists(uint32_t B) const {
+    const Block &K = Blocks[B];
+    prefetchRange(Entries.data() + K.Base, K.Crossing);
+    prefetchRange(Entries.data() + K.Base + K.CrossingCap, K.Starting);
   }
 
 private:
@@ -227,13 +225,18 @@ private:
     uint32_t Starting = 0;
   };
 
+  static void prefetchRange(const Placed *P, uint32_t Count) {
+    const char *Line = reinterpret_cast<const char *>(P);
+    const char *End = reinterpret_cast<const char *>(P + std::min(Count, 64u));
+    for (; Line < End; Line += 64)
+      __builtin_prefetch(Line);
+  }
+
   /// Puts P into the Size-long sorted list at Begin, after equal offsets.
   void insert(uint64_t Begin, uint32_t &Size, const Placed &P) {
-    Placed *First = Entries.data() + Begin, *Last = First + Size;
-    Placed *At = std::upper_bound(
-        First, Last, P.Offset,
-        [](uint64_t Off, const Placed &Q) { return Off < Q.Offset; });
-    std::move_backward(At, Last, Last + 1);
+    Placed *First = Entries.data() + Begin, *At = First + Size;
+    for (; At != First && At[-1].Offset > P.Offset; --At)
+      *At = At[-1];
     *At = P;
     ++Size;
   }
@@ -242,120 +245,127 @@ private:
   std::vector<Placed> Entries;
 };
 
-/// Best fit in a given order, with the placed buffers kept in BlockLists.
-class BestFitPacker {
+/// Free spans [Lo, Hi), sorted and disjoint, the last one unbounded. The
+/// storage only grows, so packing does not allocate once warm.
+class SpanList {
 public:
-  BestFitPacker(llvm::ArrayRef<Job> Jobs, uint32_t NumBlocks)
-      : Lists(Jobs, NumBlocks) {}
+  llvm::ArrayRef<Span> spans() const { return {Storage.data(), Size}; }
+  uint64_t top() const { return Storage[Size - 1].Lo; }
 
-  /// Places the jobs in order, writes their offsets and returns the arena
-  /// size.
-  uint64_t pack(llvm::ArrayRef<Job> Order,
-                llvm::MutableArrayRef<uint64_t> Offsets) {
-    constexpr size_t Ahead = 8;
-    Lists.clear();
-    uint64_t Arena = 0;
-    for (size_t I = 0; I < Order.size(); ++I) {
-      if (I + Ahead < Order.size())
-        Lists.prefetch(Order[I + Ahead].FirstBlock);
-      const Job &J = Order[I];
-      uint64_t Offset = J.FirstBlock == J.LastBlock ? bestGapInBlock(J)
-                                                    : bestGapAcrossBlocks(J);
-      Placed P{Offset, Offset + J.Size, J.First, J.Last};
-      Lists.add(J, P);
-      Offsets[J.Index] = Offset;
-      Arena = std::max(Arena, P.End);
+  /// Sets the list to the gaps below the buffers in List that share a step
+  /// with [First, Last], then the span above them. No branch depends on the
+  /// data: every candidate gap is written and kept or overwritten.
+  void setFree(llvm::ArrayRef<Placed> List, uint32_t First, uint32_t Last) {
+    Span *Out = reserve(List.size() + 1);
+    size_t N = 0;
+    uint64_t Covered = 0;
+    for (const Placed &P : List) {
+      bool Shares = (P.Last >= First) & (P.First <= Last);
+      Out[N] = {Covered, P.Offset};
+      N += Shares & (P.Offset > Covered);
+      Covered = Shares ? std::max(Covered, P.End) : Covered;
     }
-    return Arena;
+    Out[N++] = {Covered, NoLimit};
+    Size = N;
   }
 
-private:
-  /// Best fit for a job within one block: its two lists merged in offset
-  /// order, a gap opening wherever the next buffer starts above all earlier
-  /// ones' ends.
-  uint64_t bestGapInBlock(const Job &J) const {
-    llvm::ArrayRef<Placed> S = Lists.starting(J.FirstBlock);
-    llvm::ArrayRef<Placed> C = Lists.crossing(J.FirstBlock);
-    const Placed *SI = S.begin(), *SE = S.end(), *CI = C.begin(), *CE = C.end();
-    uint64_t Covered = 0, Best = NoLimit, BestLength = NoLimit;
-    while (SI != SE || CI != CE) {
-      const Placed &P =
-          SI == SE || (CI != CE && CI->Offset <= SI->Offset) ? *CI++ : *SI++;
-      if (P.Last < J.First || P.First > J.Last)
-        continue;
-      if (P.Offset > Covered) {
-        uint64_t Gap = P.Offset - Covered;
-        if (Gap >= J.Size && Gap < BestLength) {
-          Best = Covered;
-          BestLength = Gap;
-        }
-      }
-      Covered = std::max(Covered, P.End);
+  /// Sets the list to the bytes free in both X and Y.
+  void setIntersection(const SpanList &X, const SpanList &Y) {
+    llvm::ArrayRef<Span> A = X.spans(), B = Y.spans();
+    Span *Out = reserve(A.size() + B.size());
+    size_t N = 0;
+    for (size_t I = 0, K = 0; I < A.size() && K < B.size();) {
+      uint64_t Lo = std::max(A[I].Lo, B[K].Lo);
+      uint64_t Hi = std::min(A[I].Hi, B[K].Hi);
+      Out[N] = {Lo, Hi};
+      N += Lo < Hi;
+      bool NextA = A[I].Hi < B[K].Hi;
+      I += NextA;
+      K += !NextA;
     }
-    return Best != NoLimit ? Best : Covered;
+    Size = N;
   }
 
-  /// Best fit for a job spanning several blocks: the bytes free in all of
-  /// them, found by taking each list's buffers away from the free spans.
-  uint64_t bestGapAcrossBlocks(const Job &J) {
-    Free.assign(1, Span{0, NoLimit});
-    subtract(J, Lists.crossing(J.FirstBlock));
-    for (uint32_t B = J.FirstBlock; B <= J.LastBlock; ++B)
-      subtract(J, Lists.starting(B));
-    uint64_t Best = Free.back().Lo, BestLength = NoLimit;
-    for (const Span &S : llvm::makeArrayRef(Free).drop_back()) {
-      uint64_t Gap = S.Hi - S.Lo;
-      if (Gap >= J.Size && Gap < BestLength) {
+  /// The lowest of the smallest bounded spans that hold Size bytes, or the
+  /// unbounded one's start.
+  uint64_t bestFit(uint64_t Bytes) const {
+    uint64_t Best = top(), BestLength = NoLimit;
+    for (const Span &S : spans().drop_back()) {
+      uint64_t Length = S.Hi - S.Lo;
+      if (Length >= Bytes && Length < BestLength) {
         Best = S.Lo;
-        BestLength = Gap;
+        BestLength = Length;
       }
     }
     return Best;
   }
 
-  /// Free -= the bytes of the buffers in List that share a step with J.
-  void subtract(const Job &J, llvm::ArrayRef<Placed> List) {
-    NextFree.clear();
-    size_t F = 0;
-    uint64_t Lo = Free[0].Lo; // Free[F] is still free from Lo up.
-    // Takes [S, E) out; spans come in increasing, disjoint order. The last
-    // free span is unbounded and E < NoLimit, so F stays in range.
-    auto Occupy = [&](uint64_t S, uint64_t E) {
-      while (Free[F].Hi <= S) {
-        if (Lo < Free[F].Hi)
-          NextFree.push_back({Lo, Free[F].Hi});
-        Lo = Free[++F].Lo;
-      }
-      if (Lo < S)
-        NextFree.push_back({Lo, S});
-      while (Free[F].Hi <= E)
-        Lo = Free[++F].Lo;
-      Lo = std::max(Lo, E);
-    };
-    uint64_t S = 0, E = 0;
-    bool Open = false;
-    for (const Placed &P : List) {
-      if (P.Last < J.First || P.First > J.Last)
-        continue;
-      if (Open && P.Offset <= E) {
-        E = std::max(E, P.End);
-        continue;
-      }
-      if (Open)
-        Occupy(S, E);
-      S = P.Offset;
-      E = P.End;
-      Open = true;
-    }
-    if (Open)
-      Occupy(S, E);
-    NextFree.push_back({Lo, Free[F].Hi});
-    NextFree.append(Free.begin() + F + 1, Free.end());
-    std::swap(Free, NextFree);
+private:
+  Span *reserve(size_t N) {
+    if (Storage.size() < N)
+      Storage.resize(std::max(N, 2 * Storage.size()));
+    return Storage.data();
   }
 
+  std::vector<Span> Storage;
+  size_t Size = 0;
+};
+
+/// Best fit in a given order, with the placed buffers kept in BlockLists.
+class BestFitPacker {
+public:
+  BestFitPacker(llvm::ArrayRef<Job> Jobs, uint32_t NumBlocks)
+      : Jobs(Jobs), Lists(Jobs, NumBlocks) {}
+
+  /// Places the jobs in Order (positions in Jobs) and writes their offsets.
+  /// Returns the arena size, or, as soon as the arena reaches Bound, a size
+  /// at least Bound, leaving the offsets unfinished.
+  uint64_t pack(llvm::ArrayRef<Keyed> Order,
+                llvm::MutableArrayRef<uint64_t> Offsets, uint64_t Bound) {
+    Lists.clear();
+    uint64_t Arena = 0;
+    const size_t N = Order.size();
+    for (size_t I = 0; I < N; ++I) {
+      if (I + 3 * Ahead < N)
+        __builtin_prefetch(&Jobs[Order[I + 3 * Ahead].Pos]);
+      if (I + 2 * Ahead < N)
+        Lists.prefetchRecord(Jobs[Order[I + 2 * Ahead].Pos].FirstBlock);
+      if (I + Ahead < N)
+        Lists.prefetchLists(Jobs[Order[I + Ahead].Pos].FirstBlock);
+      const Job &J = Jobs[Order[I].Pos];
+      uint64_t Offset = bestFit(J);
+      Placed P{Offset, Offset + J.Size, J.First, J.Last};
+      Lists.add(J, P);
+      Offsets[J.Index] = Offset;
+      Arena = std::max(Arena, P.End);
+      if (Arena >= Bound)
+        break;
+    }
+    return Arena;
+  }
+
+private:
+  static constexpr size_t Ahead = 4;
+
+  /// The bytes free at every step of J: those free around the first
+  /// block's crossing list, and its starting list, and each later block's
+  /// starting list. Then best fit among them.
+  uint64_t bestFit(const Job &J) {
+    Free.setFree(Lists.crossing(J.FirstBlock), J.First, J.Last);
+    for (uint32_t B = J.FirstBlock; B <= J.LastBlock; ++B) {
+      llvm::ArrayRef<Placed> Starting = Lists.starting(B);
+      if (Starting.empty())
+        continue;
+      Other.setFree(Starting, J.First, J.Last);
+      Next.setIntersection(Free, Other);
+      std::swap(Free, Next);
+    }
+    return Free.bestFit(J.Size);
+  }
+
+  llvm::ArrayRef<Job> Jobs;
   BlockLists Lists;
-  llvm::SmallVector<Span, 16> Free, NextFree;
+  SpanList Free, Other, Next;
 };
 
 /// An order to place buffers in: ascending by Key, then by input index.
@@ -446,28 +456,28 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
     return MaybeJobs.takeError();
   std::vector<Job> &Jobs = *MaybeJobs;
 
-  std::vector<Keyed> Scratch;
-  rankSizes(Jobs, sortJobs(
-                      Jobs, [](const Job &J) { return J.Size; }, Scratch));
-  std::vector<Keyed> ByFirst = sortJobs(
-      Jobs, [](const Job &J) { return J.First; }, Scratch);
-  std::vector<Keyed> ByLast = sortJobs(
-      Jobs, [](const Job &J) { return J.Last; }, Scratch);
+  std::vector<Keyed> Scratch, ByFirst, ByLast;
+  sortJobs(
+      Jobs, [](const Job &J) { return J.Size; }, ByFirst, Scratch);
+  rankSizes(Jobs, ByFirst);
+  sortJobs(
+      Jobs, [](const Job &J) { return J.First; }, ByFirst, Scratch);
+  sortJobs(
+      Jobs, [](const Job &J) { return J.Last; }, ByLast, Scratch);
   ArenaAssignment Result;
   Result.LowerBound = peakLiveBytes(Jobs, ByFirst, ByLast);
   uint32_t NumBlocks = cutTimeBlocks(Jobs, ByFirst, ByLast);
-  ByFirst = ByLast = {}; // Free the memory for the packing.
+  ByLast = {}; // Gives the memory back for the packing.
 
   Result.Offsets.assign(Buffers.size(), 0);
   Result.Size = NoLimit;
   std::vector<uint64_t> Offsets(Buffers.size(), 0);
   BestFitPacker Packer(Jobs, NumBlocks);
-  std::vector<Job> Order(Jobs.size());
+  std::vector<Keyed> &Order = ByFirst;
   for (const Ordering &O : Orderings) {
-    std::vector<Keyed> Sorted = sortJobs(Jobs, O.Key, Scratch);
-    for (size_t I = 0; I < Sorted.size(); ++I)
-      Order[I] = Jobs[Sorted[I].Pos];
-    uint64_t Size = Packer.pack(Order, Offsets);
+    sortJobs(Jobs, O.Key, Order, Scratch);
+    // An ordering is dropped once its arena reaches the best so far.
+    uint64_t Size = Packer.pack(Order, Offsets, Result.Size);
     if (Size < Result.Size) {
       Result.Size = Size;
       Result.Ordering = O.Name;
@@ -493,11 +503,11 @@ uint64_t arenaLowerBound(llvm::ArrayRef<LiveInterval> Buffers,
                                         : Size + Alignment - Size % Alignment;
     Jobs.push_back({Size, B.First, B.Last, 0, 0, 0, 0});
   }
-  std::vector<Keyed> Scratch;
-  std::vector<Keyed> ByFirst = sortJobs(
-      Jobs, [](const Job &J) { return J.First; }, Scratch);
-  std::vector<Keyed> ByLast = sortJobs(
-      Jobs, [](const Job &J) { return J.Last; }, Scratch);
+  std::vector<Keyed> Scratch, ByFirst, ByLast;
+  sortJobs(
+      Jobs, [](const Job &J) { return J.First; }, ByFirst, Scratch);
+  sortJobs(
+      Jobs, [](const Job &J) { return J.Last; }, ByLast, Scratch);
   return peakLiveBytes(Jobs, ByFirst, ByLast);
 }
 

@@ -428,23 +428,26 @@ ScheduleBuilder::requireFull(ir::ValueId V, unsigned Device, uint32_t Slot) {
 
 llvm::Error ScheduleBuilder::allReduce(ir::ValueId V, uint32_t Group,
                                        uint32_t Slot) {
+  // In place, as NCCL allows: each member's partial sum becomes the whole
+  // sum in the same buffer, so no second buffer of the size is live.
   llvm::ArrayRef<unsigned> Members = group(Group);
   uint32_t Id = NextCollective++;
+  std::vector<int64_t> Devices(Members.begin(), Members.end());
   for (uint32_t M = 0; M < Members.size(); ++M) {
     const Instance *Part =
         findInstance(V, Members[M], Layout::partial(Group, M));
-    uint32_t In = Part->Buffer;
-    auto Out = newBuffer(V, Members[M], Layout::full(), "activation", ".sum",
-                         "all_reduce");
-    if (!Out)
-      return Out.takeError();
-    plan::Step &S = emit(Slot, "all_reduce", P.Buffers[*Out].Name,
-                         computeStream(Members[M]), {In}, {*Out},
+    uint32_t Buffer = Part->Buffer;
+    plan::Step &S = emit(Slot, "all_reduce", P.Buffers[Buffer].Name + ".sum",
+                         computeStream(Members[M]), {Buffer}, {Buffer},
                          G.getAttrs(V).getInt(ir::AttrKeys::Layer));
     S.Collective = Id;
-    S.Attrs.set("devices",
-                std::vector<int64_t>(Members.begin(), Members.end()));
-    addInstance(V, Members[M], Layout::full(), *Out, Slot);
+    S.Attrs.set("devices", Devices);
+    P.Buffers[Buffer].PlacedBy = "partial sum, all-reduced in place";
+    // The partial sum is gone: the buffer now holds the whole.
+    llvm::erase_if(Instances[V], [&](const Instance &I) {
+      return I.Device == Members[M] && I.L == Layout::partial(Group, M);
+    });
+    addInstance(V, Members[M], Layout::full(), Buffer, Slot);
   }
   return llvm::Error::success();
 }
@@ -1071,6 +1074,12 @@ llvm::Error buildSchedules(const ir::Graph &G, plan::Plan &P) {
     P.Streams.push_back({D.Index, "compute"});
     P.Streams.push_back({D.Index, "copy"});
   }
+  // Buffers are many and moved on every reallocation: reserve for about
+  // one per op and device, plus copies and views.
+  size_t Ops = 0;
+  for (const ir::Program &Prog : G.programs())
+    Ops += Prog.Body.size();
+  P.Buffers.reserve(P.Buffers.size() + 2 * Ops);
   ScheduleBuilder Builder(G, P);
   for (ir::ProgramId Prog = 0; Prog < G.programs().size(); ++Prog)
     if (llvm::Error E = Builder.run(Prog))

@@ -452,7 +452,7 @@ int runCompile() {
                                       S.Value / 1e3);
   if (!OutputPath.empty())
     if (llvm::Error E = writeOutputFile(OutputPath, [&](llvm::raw_ostream &OS) {
-          OS << plan::planToString(*Plan);
+          plan::writePlan(OS, *Plan);
           return llvm::Error::success();
         }))
       return fail(llvm::toString(std::move(E)));
