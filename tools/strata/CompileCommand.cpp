@@ -20,12 +20,14 @@
 #include "ir/import/ModelSource.h"
 #include "ir/import/ModelStats.h"
 #include "ir/plan/Plan.h"
+#include "ir/text/Parser.h"
 #include "passes/BuildPlan.h"
 #include "passes/CompilePlan.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -107,6 +109,12 @@ cl::list<std::string> Overrides(
 cl::opt<bool> TimePasses("time-passes",
                          cl::desc("Print each stage's wall time to stderr"),
                          cl::sub(CompileCmd), cl::cat(getStrataCategory()));
+cl::opt<std::string> PassPipeline(
+    "passes",
+    cl::desc("Placement passes to run instead of the default pipeline (for "
+             "graphs placed by hand: verify-placement)"),
+    cl::value_desc("pipeline"), cl::sub(CompileCmd),
+    cl::cat(getStrataCategory()));
 cl::opt<bool> NoOffload("no-offload",
                         cl::desc("Never offload weights to host memory or "
                                  "disk"),
@@ -387,11 +395,26 @@ int runCompile() {
   if (llvm::Error E = applyMemoryLimits(*Cluster))
     return usage(llvm::toString(std::move(E)));
 
-  auto Source = import::openModel(ModelSpec);
+  // A .sir file is a graph already lowered (and perhaps placed by hand):
+  // tests and experiments compile it as it is.
+  bool FromText = llvm::StringRef(ModelSpec).endswith(".sir");
+  llvm::Expected<import::ModelSource> Source =
+      FromText ? import::ModelSource() : import::openModel(ModelSpec);
   if (!Source)
     return fail(llvm::toString(Source.takeError()));
-  auto Graph = import::lowerModel(
-      Source->Config, Source->Tensors ? &*Source->Tensors : nullptr, LOpts);
+  llvm::Expected<ir::Graph> Graph = ir::Graph();
+  if (FromText) {
+    auto Text = llvm::MemoryBuffer::getFileOrSTDIN(ModelSpec);
+    if (!Text)
+      return fail(ModelSpec + ": " + Text.getError().message());
+    Graph = ir::text::parseGraph((*Text)->getBuffer(), ModelSpec);
+    if (Graph)
+      if (llvm::Error E = ir::verify(*Graph))
+        Graph = std::move(E);
+  } else {
+    Graph = import::lowerModel(
+        Source->Config, Source->Tensors ? &*Source->Tensors : nullptr, LOpts);
+  }
   if (!Graph)
     return fail(ModelSpec + ": " + llvm::toString(Graph.takeError()));
   auto Stats = import::computeWeightStats(*Graph);
@@ -408,26 +431,31 @@ int runCompile() {
     Pipeline += ",place-override{rules=" + llvm::join(Overrides, ";") + "}";
   Pipeline += std::string(",place-fallbacks{offload=") +
               (NoOffload ? "false" : "true") + "},verify-placement";
+  if (!PassPipeline.empty())
+    Pipeline = PassPipeline;
   plan::ModelInfo Model;
-  Model.Name = Source->Config.Name;
+  Model.Name = FromText ? Graph->getName().str() : Source->Config.Name;
   Model.Source = ModelSpec;
-  Model.Format = import::getFormatName(Source->Kind).str();
+  Model.Format = FromText ? "sir" : import::getFormatName(Source->Kind).str();
   Model.Fingerprint = passes::fingerprintGraph(*Graph);
   Model.Parameters = Stats->Parameters;
   Model.WeightBytes = Stats->WeightBytes;
-  Model.Layers = Source->Config.Layers;
+  Model.Layers = FromText ? 0 : Source->Config.Layers;
   plan::Options POpts;
   POpts.Strategy = Strategy;
   POpts.KVStrategy = KVStrategy;
   POpts.Batch = Batch;
   POpts.NoOffload = NoOffload;
   for (ir::ValueId V : Graph->sharedValues())
-    if (Graph->getValue(V).Kind == ir::ValueKind::KVCache) {
+    if (Graph->getValue(V).Kind == ir::ValueKind::KVCache &&
+        Graph->getValue(V).Type.Dims.rank() >= 2) {
       POpts.Context = Graph->getValue(V).Type.Dims[1];
       POpts.KVDType = ir::getDTypeName(Graph->getValue(V).Type.Elem).str();
       break;
     }
-  if (std::optional<ir::ProgramId> Pre = Graph->lookupProgram("prefill"))
+  if (std::optional<ir::ProgramId> Pre = Graph->lookupProgram("prefill");
+      Pre && !Graph->getProgram(*Pre).Inputs.empty() &&
+      Graph->getValue(Graph->getProgram(*Pre).Inputs[0]).Type.Dims.rank() >= 2)
     POpts.PrefillTokens =
         Graph->getValue(Graph->getProgram(*Pre).Inputs[0]).Type.Dims[1];
   passes::CompileRequest Request;

@@ -77,6 +77,61 @@ void printScheduleReport(llvm::raw_ostream &OS, const plan::Plan &P) {
     OS << llvm::formatv("  {0,-15} {1}\n", Kind, N);
 }
 
+void printSteps(llvm::raw_ostream &OS, const plan::Plan &P) {
+  auto Dev = [&](unsigned D) {
+    return (P.Devices[D].Kind == "gpu" ? "cuda:" : "cpu:") + std::to_string(D);
+  };
+  auto Buf = [&](uint32_t B) {
+    const plan::Buffer &X = P.Buffers[B];
+    std::string S = std::to_string(B) + ":" + X.Name;
+    switch (X.Where.Where) {
+    case plan::Location::Kind::Host:
+      return S + "(host)";
+    case plan::Location::Kind::Disk:
+      return S + "(disk)";
+    case plan::Location::Kind::Device:
+      break;
+    }
+    return S + "(" + Dev(X.Where.Device) + " " + X.Region + "+" +
+           std::to_string(X.Offset) + ")";
+  };
+  for (const plan::ProgramSchedule &S : P.Programs) {
+    OS << "program " << S.Name << ": " << S.Steps.size() << " steps, "
+       << S.NumEvents << " events\n";
+    for (size_t I = 0; I < S.Steps.size(); ++I) {
+      const plan::Step &St = S.Steps[I];
+      const plan::Stream &Str = P.Streams[St.Stream];
+      OS << llvm::formatv("  {0,4} {1}/{2,-7} {3,-10}", I, Dev(Str.Device),
+                          Str.Kind, St.Op);
+      for (size_t K = 0; K < St.Inputs.size(); ++K)
+        OS << (K ? ", " : " ") << Buf(St.Inputs[K]);
+      OS << " ->";
+      for (uint32_t B : St.Outputs)
+        OS << " " << Buf(B);
+      if (!St.Waits.empty()) {
+        OS << " waits";
+        for (uint32_t E : St.Waits)
+          OS << " e" << E;
+      }
+      if (St.Record)
+        OS << " records e" << *St.Record;
+      if (St.Collective)
+        OS << " collective " << *St.Collective;
+      OS << "\n";
+    }
+  }
+  for (const plan::CleanupPoint &C : P.Cleanups) {
+    OS << "cleanup " << C.Kind;
+    if (!C.Program.empty())
+      OS << " " << C.Program;
+    if (C.After)
+      OS << " after step " << *C.After;
+    for (uint32_t B : C.Buffers)
+      OS << " " << Buf(B);
+    OS << "\n";
+  }
+}
+
 llvm::json::Value scheduleReportToJSON(const plan::Plan &P) {
   llvm::json::Array Arenas, Programs;
   for (const plan::Device &D : P.Devices)

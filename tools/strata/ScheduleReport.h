@@ -29,6 +29,10 @@ struct ProgramTraffic {
 std::vector<ProgramTraffic> computeTraffic(const plan::Plan &P);
 
 void printScheduleReport(llvm::raw_ostream &OS, const plan::Plan &P);
+/// Every step of every program, one per line: stream, op, buffers (with
+/// device and offset), waits, event recorded, collective; then the cleanup
+/// points. For reading a schedule and for lit tests.
+void printSteps(llvm::raw_ostream &OS, const plan::Plan &P);
 llvm::json::Value scheduleReportToJSON(const plan::Plan &P);
 
 } // namespace strata::tool

@@ -30,6 +30,9 @@ cl::opt<std::string> PlanPath(cl::Positional, cl::Required,
                               cl::cat(getStrataCategory()));
 cl::opt<bool> Quiet("quiet", cl::desc("Print nothing when the plan is safe"),
                     cl::sub(VerifyCmd), cl::cat(getStrataCategory()));
+cl::opt<bool> PrintSteps("print-steps",
+                         cl::desc("Also print every step of every program"),
+                         cl::sub(VerifyCmd), cl::cat(getStrataCategory()));
 cl::opt<bool> JSON("json", cl::desc("Print the report as JSON"),
                    cl::sub(VerifyCmd), cl::cat(getStrataCategory()));
 
@@ -57,6 +60,10 @@ int runVerify() {
                << Plan->Buffers.size() << " buffers, " << Plan->Programs.size()
                << " programs)\n\n";
   printScheduleReport(llvm::outs(), *Plan);
+  if (PrintSteps) {
+    llvm::outs() << "\n";
+    printSteps(llvm::outs(), *Plan);
+  }
   return ExitSuccess;
 }
 
