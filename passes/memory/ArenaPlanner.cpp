@@ -178,7 +178,7 @@ public:
       B.Base = Base;
       Base += B.CrossingCap + B.StartingCap;
     }
-    Blocks.pop_back();
+    // The last record, past the last block, only marks where its lists end.
     Entries.resize(Base);
   }
 
@@ -207,30 +207,34 @@ public:
   }
 
   // Blocks are visited in no particular order, and a visit that waits for
-  // memory costs more than the scan itself: a packer asks for the block
-  // record some jobs ahead, then, once it has arrived, for the lists.
-  void prefetchRecord(uint32_t B) const { __builtin_prefetch(&Blocks[B]); }
-  void prefetchLists(uint32_t B) const {
-    const Block &K = Blocks[B];
-    prefetchRange(Entries.data() + K.Base, K.Crossing);
-    prefetchRange(Entries.data() + K.Base + K.CrossingCap, K.Starting);
+  // memory costs more than the scan itself. A packer asks for the records
+  // of the blocks a job spans some jobs ahead, and, once they have arrived,
+  // for the lists.
+  void prefetchRecords(uint32_t First, uint32_t Last) const {
+    __builtin_prefetch(&Blocks[First]);
+    __builtin_prefetch(&Blocks[Last + 1]);
+  }
+  void prefetchLists(uint32_t First, uint32_t Last) const {
+    const char *Line =
+        reinterpret_cast<const char *>(Entries.data() + Blocks[First].Base);
+    const char *End =
+        reinterpret_cast<const char *>(Entries.data() + Blocks[Last + 1].Base);
+    for (End = std::min(End, Line + 64 * MaxPrefetchLines); Line < End;
+         Line += 64)
+      __builtin_prefetch(Line);
   }
 
 private:
-  struct Block {
+  static constexpr size_t MaxPrefetchLines = 64;
+
+  /// 32 bytes, aligned, so that one prefetch brings a whole record.
+  struct alignas(32) Block {
     uint64_t Base = 0;        ///< Where the crossing list starts in Entries.
     uint32_t CrossingCap = 0; ///< Followed by the starting list.
     uint32_t StartingCap = 0;
     uint32_t Crossing = 0; ///< Entries filled in each list.
     uint32_t Starting = 0;
   };
-
-  static void prefetchRange(const Placed *P, uint32_t Count) {
-    const char *Line = reinterpret_cast<const char *>(P);
-    const char *End = reinterpret_cast<const char *>(P + std::min(Count, 64u));
-    for (; Line < End; Line += 64)
-      __builtin_prefetch(Line);
-  }
 
   /// Puts P into the Size-long sorted list at Begin, after equal offsets.
   void insert(uint64_t Begin, uint32_t &Size, const Placed &P) {
@@ -328,10 +332,14 @@ public:
     for (size_t I = 0; I < N; ++I) {
       if (I + 3 * Ahead < N)
         __builtin_prefetch(&Jobs[Order[I + 3 * Ahead].Pos]);
-      if (I + 2 * Ahead < N)
-        Lists.prefetchRecord(Jobs[Order[I + 2 * Ahead].Pos].FirstBlock);
-      if (I + Ahead < N)
-        Lists.prefetchLists(Jobs[Order[I + Ahead].Pos].FirstBlock);
+      if (I + 2 * Ahead < N) {
+        const Job &K = Jobs[Order[I + 2 * Ahead].Pos];
+        Lists.prefetchRecords(K.FirstBlock, K.LastBlock);
+      }
+      if (I + Ahead < N) {
+        const Job &K = Jobs[Order[I + Ahead].Pos];
+        Lists.prefetchLists(K.FirstBlock, K.LastBlock);
+      }
       const Job &J = Jobs[Order[I].Pos];
       uint64_t Offset = bestFit(J);
       Placed P{Offset, Offset + J.Size, J.First, J.Last};

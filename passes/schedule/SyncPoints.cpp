@@ -98,6 +98,9 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
   // Dependencies of each step on steps of other streams.
   std::vector<llvm::SmallVector<uint32_t, 2>> Deps(N);
   llvm::DenseMap<uint32_t, uint32_t> LastWriter;
+  // Accesses per buffer and stream up to the step being looked at.
+  llvm::DenseMap<uint32_t, llvm::SmallVector<std::pair<unsigned, uint32_t>, 2>>
+      SoFar;
   std::vector<Occupancy> Arena(P.Devices.size());
   llvm::DenseMap<uint32_t, bool> Claimed;
   auto AddDep = [&](uint32_t Step, uint32_t On) {
@@ -124,12 +127,25 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
             if (Step < I)
               AddDep(I, Step);
       }
-      // A step may write a buffer another stream read earlier (an
-      // in-place update): it waits for that read too.
-      if (auto It = LastWriter.find(B); It != LastWriter.end())
-        AddDep(I, It->second);
+      // Writing a buffer others touched before (an in-place update after a
+      // read on another stream, or a second write): wait for all of them.
+      for (const auto &[Stream, Step] : SoFar[B])
+        AddDep(I, Step);
       LastWriter[B] = I;
     }
+    auto Note = [&](uint32_t B) {
+      auto &Acc = SoFar[baseOf(P, B)];
+      for (auto &[Stream, Step] : Acc)
+        if (Stream == St.Stream) {
+          Step = I;
+          return;
+        }
+      Acc.push_back({St.Stream, I});
+    };
+    for (uint32_t B : St.Inputs)
+      Note(B);
+    for (uint32_t B : St.Outputs)
+      Note(B);
   }
   // Input buffers are claimed from the start; they have no predecessor.
 
