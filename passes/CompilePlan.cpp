@@ -46,10 +46,10 @@ llvm::Expected<CompileResult> compilePlan(const ir::Graph &G,
                        (D.KVCacheRegionBytes - D.KVCacheBytes);
       uint64_t Need = D.WeightRegionBytes + D.KVCacheRegionBytes +
                       D.ArenaRegionBytes + D.ReserveBytes;
-      if (Need > D.CapacityBytes && Exact > Floors[D.Index]) {
-        Floors[D.Index] = Exact;
-        Again = true;
-      }
+      // Every device learns its exact figure; only one that no longer fits
+      // makes placement run again.
+      Again |= Need > D.CapacityBytes && Exact > Floors[D.Index];
+      Floors[D.Index] = std::max(Floors[D.Index], Exact);
     }
     if (!Again || Round >= Request.MaxRounds) {
       Result.Plan = std::move(*P);

@@ -41,14 +41,31 @@ public:
     if (!Cl)
       return Cl.takeError();
     const cluster::Cluster &C = **Cl;
-    auto FreeOrErr = computeFreeBytes(G, C, Ctx);
-    if (!FreeOrErr)
-      return FreeOrErr.takeError();
-    std::vector<int64_t> Free = std::move(*FreeOrErr);
     std::vector<int64_t> HostFree(C.numNodes(),
                                   static_cast<int64_t>(C.HostBytesPerNode));
-
     int64_t Moves = 0;
+    // Offloading a weight makes its device stage it while it is used, so
+    // the free space is measured again after each round of moves, until
+    // every device fits or nothing more moves.
+    for (int Round = 0; Round < 8; ++Round) {
+      auto FreeOrErr = computeFreeBytes(G, C, Ctx);
+      if (!FreeOrErr)
+        return FreeOrErr.takeError();
+      std::vector<int64_t> Free = std::move(*FreeOrErr);
+      int64_t Before = Moves;
+      moveUntilFits(G, Ctx, C, Free, HostFree, Moves);
+      if (Moves == Before)
+        break;
+    }
+    Ctx.addStatistic(getName(), "fallbacks", Moves);
+    Ctx.setResult("offload", Offload ? "allowed" : "forbidden");
+    return llvm::Error::success();
+  }
+
+private:
+  void moveUntilFits(ir::Graph &G, PassContext &Ctx, const cluster::Cluster &C,
+                     std::vector<int64_t> &Free, std::vector<int64_t> &HostFree,
+                     int64_t &Moves) {
     for (unsigned D = 0; D < C.size(); ++D) {
       if (Free[D] >= 0)
         continue;
@@ -110,12 +127,8 @@ public:
         ++Moves;
       }
     }
-    Ctx.addStatistic(getName(), "fallbacks", Moves);
-    Ctx.setResult("offload", Offload ? "allowed" : "forbidden");
-    return llvm::Error::success();
   }
 
-private:
   /// Values on device D (alone or as part of a split), most movable first.
   static std::vector<ir::ValueId> candidates(const ir::Graph &G, unsigned D) {
     struct Candidate {

@@ -5,6 +5,7 @@
 #include "ir/Liveness.h"
 
 #include <algorithm>
+#include <map>
 
 namespace strata::passes {
 
@@ -159,6 +160,48 @@ computeDeviceLoads(const ir::Graph &G, size_t NumDevices,
       Loads[D].Activations =
           std::max<uint64_t>(Loads[D].Activations, static_cast<uint64_t>(Peak));
     }
+  }
+  // Offloaded weights are staged into the arena of the device that uses
+  // them, a layer ahead of their use: about the two largest layers' worth
+  // of offloaded weights are there at once.
+  // them, a layer ahead of their use: about the two largest layers' worth
+  // of them are there at once, per program. A tensor-parallel group stages
+  // each member's share of a matrix, whole copies of the rest.
+  std::vector<std::map<std::pair<ir::ProgramId, int64_t>, uint64_t>> Staged(
+      NumDevices);
+  for (ir::ValueId V : G.sharedValues()) {
+    const ir::Value &Val = G.getValue(V);
+    Placement P = getPlacement(Val.Attrs);
+    if (P.Where != Placement::Kind::Host && P.Where != Placement::Kind::Disk)
+      continue;
+    uint64_t Bytes = llvm::cantFail(Val.Type.getByteSize());
+    for (ir::OpId U : Val.Users) {
+      const ir::Op &Op = G.getOp(U);
+      Placement Where = getPlacement(Op.Attrs);
+      int64_t Layer = Op.Attrs.getInt(ir::AttrKeys::Layer).value_or(-1);
+      uint64_t Each = Val.Type.Dims.rank() == 2
+                          ? shareOf(Bytes, Where.Devices.size())
+                          : Bytes;
+      for (unsigned D : Where.Devices)
+        if (D < NumDevices)
+          Staged[D][{Op.Program, Layer}] += Each;
+    }
+  }
+  for (size_t D = 0; D < NumDevices; ++D) {
+    std::map<ir::ProgramId, std::pair<uint64_t, uint64_t>> Top; // two largest
+    for (const auto &[Key, Bytes] : Staged[D]) {
+      auto &[First, Second] = Top[Key.first];
+      if (Bytes > First) {
+        Second = First;
+        First = Bytes;
+      } else if (Bytes > Second) {
+        Second = Bytes;
+      }
+    }
+    uint64_t Most = 0;
+    for (const auto &[Prog, Pair] : Top)
+      Most = std::max(Most, Pair.first + Pair.second);
+    Loads[D].Activations += Most;
   }
   for (size_t D = 0; D < NumDevices && D < Floors.size(); ++D)
     Loads[D].Activations = std::max(Loads[D].Activations, Floors[D]);

@@ -207,18 +207,17 @@ public:
   }
 
   // Blocks are visited in no particular order, and a visit that waits for
-  // memory costs more than the scan itself. A packer asks for the records
-  // of the blocks a job spans some jobs ahead, and, once they have arrived,
-  // for the lists.
-  void prefetchRecords(uint32_t First, uint32_t Last) const {
-    __builtin_prefetch(&Blocks[First]);
-    __builtin_prefetch(&Blocks[Last + 1]);
-  }
-  void prefetchLists(uint32_t First, uint32_t Last) const {
-    const char *Line =
-        reinterpret_cast<const char *>(Entries.data() + Blocks[First].Base);
-    const char *End =
-        reinterpret_cast<const char *>(Entries.data() + Blocks[Last + 1].Base);
+  // memory costs more than the scan itself. A packer asks for the record of
+  // a job's first block some jobs ahead, and, once it has arrived, for the
+  // block's lists; those of later blocks follow them in memory, where the
+  // hardware prefetcher finds them. (Reading any other record here would
+  // wait for memory and undo the gain.)
+  void prefetchRecord(uint32_t B) const { __builtin_prefetch(&Blocks[B]); }
+  void prefetchLists(uint32_t B) const {
+    const Block &K = Blocks[B];
+    const char *Line = reinterpret_cast<const char *>(Entries.data() + K.Base);
+    const char *End = reinterpret_cast<const char *>(
+        Entries.data() + K.Base + K.CrossingCap + K.Starting);
     for (End = std::min(End, Line + 64 * MaxPrefetchLines); Line < End;
          Line += 64)
       __builtin_prefetch(Line);
@@ -332,14 +331,10 @@ public:
     for (size_t I = 0; I < N; ++I) {
       if (I + 3 * Ahead < N)
         __builtin_prefetch(&Jobs[Order[I + 3 * Ahead].Pos]);
-      if (I + 2 * Ahead < N) {
-        const Job &K = Jobs[Order[I + 2 * Ahead].Pos];
-        Lists.prefetchRecords(K.FirstBlock, K.LastBlock);
-      }
-      if (I + Ahead < N) {
-        const Job &K = Jobs[Order[I + Ahead].Pos];
-        Lists.prefetchLists(K.FirstBlock, K.LastBlock);
-      }
+      if (I + 2 * Ahead < N)
+        Lists.prefetchRecord(Jobs[Order[I + 2 * Ahead].Pos].FirstBlock);
+      if (I + Ahead < N)
+        Lists.prefetchLists(Jobs[Order[I + Ahead].Pos].FirstBlock);
       const Job &J = Jobs[Order[I].Pos];
       uint64_t Offset = bestFit(J);
       Placed P{Offset, Offset + J.Size, J.First, J.Last};

@@ -158,8 +158,10 @@ private:
                                          const Layout &L, uint32_t Slot);
   llvm::Expected<uint32_t> requireView(ir::ValueId V, unsigned Device,
                                        const Layout &L, uint32_t Slot);
+  /// A staging buffer for weight W on Device, whole or (from host or
+  /// disk) a split member's share.
   llvm::Expected<uint32_t> stageWeight(ir::ValueId W, unsigned Device,
-                                       uint32_t Slot);
+                                       uint32_t Slot, const Layout &L);
   llvm::Error allReduce(ir::ValueId V, uint32_t Group, uint32_t Slot);
   llvm::Error allGather(ir::ValueId V, int Axis, uint32_t Group, uint32_t Slot);
 
@@ -560,14 +562,18 @@ llvm::Expected<uint32_t> ScheduleBuilder::requireShared(ir::ValueId V,
                          llvm::Twine(Device) +
                          ", where it is not: a cache is updated in place and "
                          "cannot be copied");
+  if (L.K == Layout::Split && H.Where != plan::Location::Kind::Device)
+    return stageWeight(V, Device, Slot, L); // a member's share, from host
   if (L.K != Layout::Full)
     return scheduleError("weight %" + Val.Name + " is needed split on device " +
                          llvm::Twine(Device) + " in a way it is not");
-  return stageWeight(V, Device, Slot);
+  return stageWeight(V, Device, Slot, Layout::full());
 }
 
-llvm::Expected<uint32_t>
-ScheduleBuilder::stageWeight(ir::ValueId W, unsigned Device, uint32_t Slot) {
+llvm::Expected<uint32_t> ScheduleBuilder::stageWeight(ir::ValueId W,
+                                                      unsigned Device,
+                                                      uint32_t Slot,
+                                                      const Layout &L) {
   // One staging buffer per use: a weight read at both ends of a program
   // (tied embeddings) is not kept in the arena in between.
   auto Key = std::make_tuple(W, Device, CurrentOp);
@@ -594,14 +600,23 @@ ScheduleBuilder::stageWeight(ir::ValueId W, unsigned Device, uint32_t Slot) {
                        : "copy from device " + std::to_string(H.Devices[0]);
     break;
   }
-  auto B = newBuffer(W, Device, Layout::full(), "staging", Suffix, From);
+  auto B = newBuffer(W, Device, L, "staging", Suffix, From);
   if (!B)
     return B.takeError();
   P.Buffers[*B].Layer = Layer;
   const std::string &Name = P.Buffers[*B].Name;
   if (H.Where != plan::Location::Kind::Device) {
-    emit(IssueSlot, "prefetch", Name, copyStream(Device), {H.Buffers[0]}, {*B},
-         Layer);
+    plan::Step &S = emit(IssueSlot, "prefetch", Name, copyStream(Device),
+                         {H.Buffers[0]}, {*B}, Layer);
+    if (L.K == Layout::Split) {
+      // The member's rows (or columns) of the whole in host memory.
+      int64_t Dim = Val.Type.Dims[L.Axis];
+      unsigned N = group(L.Group).size();
+      S.Attrs.set("axis", int64_t(L.Axis));
+      S.Attrs.set("begin", shardBegin(Dim, N, L.Member));
+      S.Attrs.set("end",
+                  shardBegin(Dim, N, L.Member) + shardSize(Dim, N, L.Member));
+    }
   } else if (!H.isSplit()) {
     emit(IssueSlot, "copy", Name, copyStream(Device), {H.Buffers[0]}, {*B},
          Layer);
@@ -805,6 +820,15 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
   }
   if (Pivot)
     Devices = Pivot->Devices;
+  // An offloaded matrix used by a tensor-parallel group is staged in
+  // shares, split as it would have been on the group.
+  std::optional<int64_t> OffloadedAxis;
+  if (!Pivot && Op.Kind == ir::OpKind::MatMul && Devices.size() > 1)
+    if (const SharedHome *H = homeOf(Op.Operands[1]);
+        H && H->Where != plan::Location::Kind::Device &&
+        G.getValue(Op.Operands[1]).Type.Dims.rank() == 2)
+      OffloadedAxis =
+          isColumnSplitUnderTensorParallel(G.getValue(Op.Operands[1])) ? 1 : 0;
 
   switch (Op.Kind) {
   case ir::OpKind::MatMul:
@@ -820,9 +844,22 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
     }
     int64_t Rows = G.getValue(W).Type.Dims[0];
     forEachMember([&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
+      int Last = static_cast<int>(G.getValue(Result).Type.Dims.rank()) - 1;
+      int XLast =
+          static_cast<int>(G.getValue(Op.Operands[0]).Type.Dims.rank()) - 1;
+      if (OffloadedAxis) {
+        MP.Operands[1] =
+            Layout::split(static_cast<int>(*OffloadedAxis), Grp, M);
+        if (*OffloadedAxis == 0) {
+          MP.Out = Layout::split(Last, Grp, M);
+        } else {
+          MP.Operands[0] = Layout::split(XLast, Grp, M);
+          MP.Out = Layout::partial(Grp, M);
+        }
+        return;
+      }
       if (!Pivot)
         return;
-      int Last = static_cast<int>(G.getValue(Result).Type.Dims.rank()) - 1;
       if (!IsMatMul) {
         // Vocabulary-parallel: each member gathers the rows it holds and
         // writes zeros for the others; the sum of the parts is the whole.
@@ -835,8 +872,6 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
       if (Pivot->Axis == 0) {
         MP.Out = Layout::split(Last, Grp, M);
       } else {
-        int XLast =
-            static_cast<int>(G.getValue(Op.Operands[0]).Type.Dims.rank()) - 1;
         MP.Operands[0] = Layout::split(XLast, Grp, M);
         MP.Out = Layout::partial(Grp, M);
       }
