@@ -647,7 +647,10 @@ llvm::Error Lowering::buildProgram(llvm::StringRef Name, int64_t Tokens) {
       op(OpKind::RMSNorm, {X, OutNorm}, "final_norm", {B, 1, C.Hidden}, Eps));
   TRY(Logits, op(OpKind::MatMul, {N, LMHead}, "logits", {B, 1, C.Vocab}));
   TRY(Next, op(OpKind::ArgMax, {Logits}, "next_token", {B, 1}, {}, DType::I32));
-  return G.addOutput(Prog, Next);
+  // The greedy choice, and the logits for sampling at a temperature.
+  if (llvm::Error E = G.addOutput(Prog, Next))
+    return E;
+  return G.addOutput(Prog, Logits);
 }
 
 #undef TRY

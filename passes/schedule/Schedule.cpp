@@ -866,6 +866,7 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
         MP.Operands[0] = Layout::split(0, Grp, M);
         MP.Out = Layout::partial(Grp, M);
         MP.Extra.set("row_offset", shardBegin(Rows, Devices.size(), M));
+        MP.Extra.set("vocab", Rows);
         return;
       }
       MP.Operands[1] = Layout::split(static_cast<int>(Pivot->Axis), Grp, M);
