@@ -32,6 +32,7 @@ Command getCompileCommand();
 Command getDevicesCommand();
 Command getInspectCommand();
 Command getOptCommand();
+Command getRunCommand();
 Command getVerifyCommand();
 
 } // namespace strata::tool

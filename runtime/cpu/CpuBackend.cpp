@@ -1,0 +1,409 @@
+//===- CpuBackend.cpp - Plans run on CPU virtual devices ------------------===//
+
+#include "runtime/cpu/CpuBackend.h"
+
+#include "runtime/cpu/CpuKernels.h"
+
+#include "kernels/cpu/Convert.h"
+#include "kernels/cpu/ThreadPool.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <thread>
+
+namespace strata::runtime {
+
+/// Rendezvous of a collective's member streams, reusable run after run;
+/// abort() releases everyone, and arrive() then returns false.
+class Rendezvous {
+public:
+  explicit Rendezvous(unsigned N) : N(N) {}
+  bool arrive() {
+    std::unique_lock<std::mutex> L(M);
+    if (Aborted)
+      return false;
+    uint64_t P = Phase;
+    if (++Count == N) {
+      Count = 0;
+      ++Phase;
+      CV.notify_all();
+      return true;
+    }
+    CV.wait(L, [&] { return Phase != P || Aborted; });
+    return !Aborted;
+  }
+  void abort() {
+    std::lock_guard<std::mutex> L(M);
+    Aborted = true;
+    CV.notify_all();
+  }
+  void reset() {
+    std::lock_guard<std::mutex> L(M);
+    Aborted = false;
+    Count = 0;
+  }
+
+private:
+  std::mutex M;
+  std::condition_variable CV;
+  unsigned N;
+  unsigned Count = 0;
+  uint64_t Phase = 0;
+  bool Aborted = false;
+};
+
+/// One worker thread per stream, each running the jobs it is given in
+/// order; run() hands out one job per stream and waits for all of them.
+class CpuStreams {
+public:
+  ~CpuStreams() {
+    for (auto &W : Workers) {
+      if (!W)
+        continue;
+      {
+        std::lock_guard<std::mutex> L(W->M);
+        W->Stop = true;
+      }
+      W->CV.notify_one();
+      W->Thread.join();
+    }
+  }
+
+  /// Runs each (stream, job) on its stream's thread; the first job runs on
+  /// the calling thread. Returns when all are done.
+  void run(std::vector<std::pair<unsigned, std::function<void()>>> &Jobs) {
+    if (Jobs.empty())
+      return;
+    {
+      std::lock_guard<std::mutex> L(DoneMutex);
+      Pending = Jobs.size() - 1;
+    }
+    for (size_t I = 1; I < Jobs.size(); ++I) {
+      Worker &W = worker(Jobs[I].first);
+      {
+        std::lock_guard<std::mutex> L(W.M);
+        W.Job = std::move(Jobs[I].second);
+      }
+      W.CV.notify_one();
+    }
+    Jobs[0].second();
+    std::unique_lock<std::mutex> L(DoneMutex);
+    DoneCV.wait(L, [&] { return Pending == 0; });
+  }
+
+private:
+  struct Worker {
+    std::thread Thread;
+    std::mutex M;
+    std::condition_variable CV;
+    std::function<void()> Job;
+    bool Stop = false;
+  };
+
+  Worker &worker(unsigned Stream) {
+    if (Stream >= Workers.size())
+      Workers.resize(Stream + 1);
+    if (!Workers[Stream]) {
+      Workers[Stream] = std::make_unique<Worker>();
+      Worker *W = Workers[Stream].get();
+      W->Thread = std::thread([this, W] { loop(*W); });
+    }
+    return *Workers[Stream];
+  }
+
+  void loop(Worker &W) {
+    while (true) {
+      std::function<void()> Job;
+      {
+        std::unique_lock<std::mutex> L(W.M);
+        W.CV.wait(L, [&] { return W.Stop || W.Job; });
+        if (W.Stop)
+          return;
+        Job = std::move(W.Job);
+        W.Job = nullptr;
+      }
+      Job();
+      std::lock_guard<std::mutex> L(DoneMutex);
+      if (--Pending == 0)
+        DoneCV.notify_all();
+    }
+  }
+
+  std::vector<std::unique_ptr<Worker>> Workers;
+  std::mutex DoneMutex;
+  std::condition_variable DoneCV;
+  size_t Pending = 0;
+};
+
+namespace {
+
+struct Collective {
+  std::unique_ptr<Rendezvous> Meet;
+  std::vector<const BoundStep *> Members;
+};
+
+class CpuProgram final : public PreparedProgram {
+public:
+  BoundProgram Bound;
+  std::vector<CpuKernel> Kernels; ///< Per step; empty for collectives.
+  std::vector<int> Member;        ///< Per step: index in its collective.
+  std::vector<std::vector<unsigned>> StreamSteps; ///< Per stream.
+  std::unique_ptr<std::atomic<uint64_t>[]> Events;
+  std::map<uint32_t, Collective> Collectives;
+  uint64_t Generation = 0;
+  std::atomic<bool> Failed{false};
+  std::mutex ErrorMutex;
+  std::string Error;
+};
+
+} // namespace
+
+CpuBackend::CpuBackend(std::vector<uint64_t> Caps, Options O)
+    : Caps(std::move(Caps)), Streams(std::make_unique<CpuStreams>()) {
+  Used.assign(this->Caps.size(), 0);
+  unsigned Cores = std::max(1u, std::thread::hardware_concurrency());
+  unsigned Threads =
+      O.ThreadsPerDevice
+          ? O.ThreadsPerDevice
+          : std::max<unsigned>(1,
+                               Cores / std::max<size_t>(1, this->Caps.size()));
+  for (size_t D = 0; D < this->Caps.size(); ++D)
+    Pools.push_back(Threads > 1
+                        ? std::make_unique<kernels::cpu::ThreadPool>(Threads)
+                        : nullptr);
+}
+
+CpuBackend::~CpuBackend() {
+  Streams.reset(); // threads first: they may use the pools
+  for (auto &[Begin, Rest] : Allocations)
+    std::free(reinterpret_cast<void *>(Begin));
+}
+
+llvm::Expected<void *> CpuBackend::allocate(unsigned D, uint64_t Bytes,
+                                            llvm::StringRef What) {
+  std::lock_guard<std::mutex> L(AllocMutex);
+  if (D >= Caps.size())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cpu:" + llvm::Twine(D) + " does not exist");
+  if (Bytes > Caps[D] - Used[D])
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        llvm::formatv("out of memory on cpu:{0}: the {1} needs {2} bytes, "
+                      "but the device has {3} of its {4} left",
+                      D, What, Bytes, Caps[D] - Used[D], Caps[D])
+            .str());
+  uint64_t Rounded = std::max<uint64_t>(64, (Bytes + 63) / 64 * 64);
+  void *P = std::aligned_alloc(64, Rounded);
+  if (!P)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        llvm::formatv("out of memory: this machine could not give cpu:{0}'s "
+                      "{1} {2} bytes",
+                      D, What, Bytes)
+            .str());
+  std::memset(P, 0, Rounded);
+  Used[D] += Bytes;
+  uintptr_t Begin = reinterpret_cast<uintptr_t>(P);
+  Allocations[Begin] = {Begin + Bytes, D};
+  return P;
+}
+
+void CpuBackend::deallocate(unsigned D, void *P) {
+  std::lock_guard<std::mutex> L(AllocMutex);
+  auto It = Allocations.find(reinterpret_cast<uintptr_t>(P));
+  if (It == Allocations.end())
+    return;
+  Used[D] -= It->second.first - It->first;
+  Allocations.erase(It);
+  std::free(P);
+}
+
+uint64_t CpuBackend::getAllocatedBytes(unsigned D) const {
+  std::lock_guard<std::mutex> L(AllocMutex);
+  return D < Used.size() ? Used[D] : 0;
+}
+
+std::optional<unsigned> CpuBackend::findDevice(const void *P) const {
+  std::lock_guard<std::mutex> L(AllocMutex);
+  uintptr_t A = reinterpret_cast<uintptr_t>(P);
+  auto It = Allocations.upper_bound(A);
+  if (It == Allocations.begin())
+    return std::nullopt;
+  --It;
+  if (A >= It->second.first)
+    return std::nullopt;
+  return It->second.second;
+}
+
+llvm::Error CpuBackend::copyToDevice(unsigned, void *Dst, const void *Src,
+                                     uint64_t Bytes) {
+  std::memcpy(Dst, Src, Bytes);
+  return llvm::Error::success();
+}
+
+llvm::Error CpuBackend::copyFromDevice(unsigned, void *Dst, const void *Src,
+                                       uint64_t Bytes) {
+  std::memcpy(Dst, Src, Bytes);
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<PreparedProgram>>
+CpuBackend::prepare(BoundProgram B) {
+  auto P = std::make_unique<CpuProgram>();
+  P->Bound = std::move(B);
+  const plan::ProgramSchedule &S = *P->Bound.Schedule;
+  size_t N = P->Bound.Steps.size();
+  P->Kernels.resize(N);
+  P->Member.assign(N, -1);
+  P->StreamSteps.resize(P->Bound.NumStreams);
+  P->Events = std::make_unique<std::atomic<uint64_t>[]>(S.NumEvents);
+  for (uint32_t E = 0; E < S.NumEvents; ++E)
+    P->Events[E].store(0);
+  for (unsigned I = 0; I < N; ++I) {
+    const BoundStep &St = P->Bound.Steps[I];
+    P->StreamSteps[St.Step->Stream].push_back(I);
+    if (St.Step->Collective) {
+      if (St.Step->Op != "all_reduce" && St.Step->Op != "all_gather")
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "step " + llvm::Twine(I) + ": collective '" + St.Step->Op +
+                "' is not supported by the CPU backend");
+      Collective &C = P->Collectives[*St.Step->Collective];
+      P->Member[I] = C.Members.size();
+      C.Members.push_back(&St);
+      continue;
+    }
+    auto K = bindCpuKernel(St);
+    if (!K)
+      return K.takeError();
+    P->Kernels[I] = std::move(*K);
+  }
+  for (auto &[Id, C] : P->Collectives)
+    C.Meet = std::make_unique<Rendezvous>(C.Members.size());
+  return std::unique_ptr<PreparedProgram>(std::move(P));
+}
+
+namespace {
+
+/// Runs a collective's step for its member: every member meets, reads what
+/// it needs of the others, meets again (so that nobody's input is reused
+/// while another still reads it), then writes its own output.
+bool runCollective(CpuProgram &P, const BoundStep &S, std::string &Err) {
+  Collective &C = P.Collectives[*S.Step->Collective];
+  if (!C.Meet->arrive())
+    return false;
+  const TensorView &Out = S.Outputs[0];
+  if (S.Step->Op == "all_reduce") {
+    int64_t N = Out.numElements();
+    std::vector<float> Sum(N, 0.0f), Part(N);
+    for (const BoundStep *M : C.Members) {
+      const TensorView &In = M->Inputs[0];
+      if (In.numElements() != N) {
+        Err = "all_reduce members disagree on the size";
+        return false;
+      }
+      kernels::cpu::readF32({In.Data, In.Type}, 0, N, Part.data());
+      for (int64_t I = 0; I < N; ++I)
+        Sum[I] += Part[I];
+    }
+    if (!C.Meet->arrive())
+      return false;
+    kernels::cpu::writeF32(Sum.data(), {Out.Data, Out.Type}, 0, N);
+    return true;
+  }
+  // all_gather: the members' parts side by side along the axis.
+  int64_t Axis = S.Step->Attrs.getInt("axis").value_or(0);
+  int64_t Outer = 1;
+  for (int64_t A = 0; A < Axis; ++A)
+    Outer *= Out.Shape[A];
+  uint64_t OutRow = Out.Bytes / std::max<int64_t>(1, Outer), At = 0;
+  for (const BoundStep *M : C.Members) {
+    const TensorView &In = M->Inputs[0];
+    uint64_t Row = In.Bytes / std::max<int64_t>(1, Outer);
+    for (int64_t O = 0; O < Outer; ++O)
+      std::memcpy(static_cast<char *>(Out.Data) + O * OutRow + At,
+                  static_cast<const char *>(In.Data) + O * Row, Row);
+    At += Row;
+  }
+  return C.Meet->arrive();
+}
+
+} // namespace
+
+llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
+  CpuProgram &P = static_cast<CpuProgram &>(Prepared);
+  const uint64_t Gen = ++P.Generation;
+  P.Failed.store(false);
+  P.Error.clear();
+  for (auto &[Id, C] : P.Collectives)
+    C.Meet->reset();
+  const plan::ProgramSchedule &S = *P.Bound.Schedule;
+
+  auto Fail = [&](std::string Msg) {
+    {
+      std::lock_guard<std::mutex> L(P.ErrorMutex);
+      if (P.Error.empty())
+        P.Error = std::move(Msg);
+    }
+    P.Failed.store(true);
+    // Wake everyone: waiters see the failure, collectives give up.
+    for (uint32_t E = 0; E < S.NumEvents; ++E) {
+      P.Events[E].store(Gen, std::memory_order_release);
+      P.Events[E].notify_all();
+    }
+    for (auto &[Id, C] : P.Collectives)
+      C.Meet->abort();
+  };
+
+  std::vector<std::pair<unsigned, std::function<void()>>> Jobs;
+  for (unsigned Stream = 0; Stream < P.StreamSteps.size(); ++Stream) {
+    if (P.StreamSteps[Stream].empty())
+      continue;
+    Jobs.push_back(
+        {Stream, [&, Stream] {
+           unsigned Device = Stream / 2;
+           kernels::cpu::CpuContext Ctx;
+           Ctx.Threads = Device < Pools.size() ? Pools[Device].get() : nullptr;
+           for (unsigned I : P.StreamSteps[Stream]) {
+             const BoundStep &St = P.Bound.Steps[I];
+             for (uint32_t E : St.Step->Waits) {
+               uint64_t V;
+               while ((V = P.Events[E].load(std::memory_order_acquire)) < Gen)
+                 P.Events[E].wait(V, std::memory_order_acquire);
+             }
+             if (P.Failed.load())
+               return;
+             if (St.Step->Collective) {
+               std::string Err;
+               if (!runCollective(P, St, Err)) {
+                 if (!Err.empty() || !P.Failed.load())
+                   Fail(llvm::formatv("step {0} ({1} '{2}'): {3}", I,
+                                      St.Step->Op, St.Step->Name,
+                                      Err.empty() ? "aborted" : Err)
+                            .str());
+                 return;
+               }
+             } else if (llvm::Error E = P.Kernels[I](Ctx)) {
+               Fail(llvm::toString(std::move(E)));
+               return;
+             }
+             if (St.Step->Record) {
+               P.Events[*St.Step->Record].store(Gen, std::memory_order_release);
+               P.Events[*St.Step->Record].notify_all();
+             }
+           }
+         }});
+  }
+  Streams->run(Jobs);
+  if (P.Failed.load())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   S.Name + ": " + P.Error);
+  return llvm::Error::success();
+}
+
+} // namespace strata::runtime

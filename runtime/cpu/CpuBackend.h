@@ -1,0 +1,69 @@
+//===- CpuBackend.h - Plans run on CPU virtual devices ----------*- C++ -*-===//
+//
+// Each virtual device is a memory cap and two streams; each stream is a
+// worker thread that runs its steps in order. Events are real cross-thread
+// synchronisation (an atomic per event holding the run that recorded it,
+// waited on with C++20 atomic wait); collectives are rendezvous of their
+// member streams. A device cannot allocate beyond its cap. Kernels come from
+// kernels/cpu, each device with its own pool of kernel threads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_RUNTIME_CPU_CPUBACKEND_H
+#define STRATA_RUNTIME_CPU_CPUBACKEND_H
+
+#include "runtime/Backend.h"
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace strata::kernels::cpu {
+class ThreadPool;
+} // namespace strata::kernels::cpu
+
+namespace strata::runtime {
+
+class CpuStreams;
+
+class CpuBackend final : public Backend {
+public:
+  struct Options {
+    /// Kernel threads per device (the stream's own thread included); 0:
+    /// this machine's cores shared among the devices.
+    unsigned ThreadsPerDevice = 0;
+  };
+  /// One virtual device per entry of Caps, each able to allocate that many
+  /// bytes.
+  CpuBackend(std::vector<uint64_t> Caps, Options O);
+  ~CpuBackend() override;
+
+  llvm::StringRef getName() const override { return "cpu"; }
+  unsigned getNumDevices() const override { return Caps.size(); }
+  llvm::Expected<void *> allocate(unsigned D, uint64_t Bytes,
+                                  llvm::StringRef What) override;
+  void deallocate(unsigned D, void *P) override;
+  uint64_t getAllocatedBytes(unsigned D) const override;
+  std::optional<unsigned> findDevice(const void *P) const override;
+  llvm::Error copyToDevice(unsigned D, void *Dst, const void *Src,
+                           uint64_t Bytes) override;
+  llvm::Error copyFromDevice(unsigned D, void *Dst, const void *Src,
+                             uint64_t Bytes) override;
+  llvm::Expected<std::unique_ptr<PreparedProgram>>
+  prepare(BoundProgram P) override;
+  llvm::Error run(PreparedProgram &P) override;
+  void synchronize() override {}
+
+private:
+  std::vector<uint64_t> Caps;
+  std::vector<uint64_t> Used;
+  mutable std::mutex AllocMutex;
+  /// Start address -> (end, device) of every allocation.
+  std::map<uintptr_t, std::pair<uintptr_t, unsigned>> Allocations;
+  std::vector<std::unique_ptr<kernels::cpu::ThreadPool>> Pools;
+  std::unique_ptr<CpuStreams> Streams;
+};
+
+} // namespace strata::runtime
+
+#endif // STRATA_RUNTIME_CPU_CPUBACKEND_H

@@ -1,0 +1,331 @@
+//===- RunCommand.cpp - strata run: generate text with a plan -------------===//
+//
+// Loads a plan and its model's weights onto CPU virtual devices, checks
+// where every weight and KV-cache buffer really is, and generates: the
+// prompt, then each new token's text, stream to stdout as they are made;
+// logs and reports go to stderr. DEBUG=1 prints what each device holds as
+// found after loading and planned against allocated memory at load, after
+// prefill and during decode; DEBUG=2 every step's timing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Command.h"
+
+#include "ir/Units.h"
+#include "ir/import/GGUFReader.h"
+#include "ir/import/ModelSource.h"
+#include "ir/plan/Plan.h"
+#include "runtime/Executor.h"
+#include "runtime/Generator.h"
+#include "runtime/cpu/CpuBackend.h"
+#include "runtime/tokenizer/GGUFVocabulary.h"
+#include "runtime/tokenizer/Tokenizer.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "spdlog/spdlog.h"
+
+#include <chrono>
+#include <set>
+
+namespace cl = llvm::cl;
+
+namespace strata::tool {
+namespace {
+
+cl::SubCommand RunCmd("run", "Generate text with a compiled plan");
+
+cl::opt<std::string> PlanPath(cl::Positional, cl::Required,
+                              cl::desc("<plan.json>"), cl::sub(RunCmd),
+                              cl::cat(getStrataCategory()));
+cl::opt<std::string> ModelPath("model", cl::Required,
+                               cl::desc("The model's weights: a GGUF file or "
+                                        "a Hugging Face checkpoint folder"),
+                               cl::value_desc("path"), cl::sub(RunCmd),
+                               cl::cat(getStrataCategory()));
+cl::opt<std::string> Prompt("prompt", cl::desc("Text to continue"),
+                            cl::value_desc("text"), cl::sub(RunCmd),
+                            cl::cat(getStrataCategory()));
+cl::opt<std::string> TokenList("tokens",
+                               cl::desc("Token ids to continue, e.g. 1,403"),
+                               cl::value_desc("ids"), cl::sub(RunCmd),
+                               cl::cat(getStrataCategory()));
+cl::opt<int64_t> NumTokens("n", cl::desc("Tokens to generate (default 64)"),
+                           cl::init(64), cl::sub(RunCmd),
+                           cl::cat(getStrataCategory()));
+cl::opt<double> Temperature("temp",
+                            cl::desc("Sampling temperature (0: greedy)"),
+                            cl::init(0), cl::sub(RunCmd),
+                            cl::cat(getStrataCategory()));
+cl::opt<int64_t> TopK("top-k",
+                      cl::desc("Sample among the K most likely (0: "
+                               "all)"),
+                      cl::init(0), cl::sub(RunCmd),
+                      cl::cat(getStrataCategory()));
+cl::opt<double> TopP("top-p",
+                     cl::desc("Sample among the most likely whose "
+                              "probability reaches P"),
+                     cl::init(1.0), cl::sub(RunCmd),
+                     cl::cat(getStrataCategory()));
+cl::opt<uint64_t> Seed("seed", cl::desc("Random seed for sampling"),
+                       cl::init(0), cl::sub(RunCmd),
+                       cl::cat(getStrataCategory()));
+cl::opt<bool> Bench("bench",
+                    cl::desc("Print prefill and decode tokens per second and "
+                             "the time per step to stderr"),
+                    cl::sub(RunCmd), cl::cat(getStrataCategory()));
+cl::opt<std::string> DeviceList(
+    "devices",
+    cl::desc("This machine's devices for the plan's, in order (e.g. 0,2); "
+             "as many as the plan has"),
+    cl::value_desc("list"), cl::sub(RunCmd), cl::cat(getStrataCategory()));
+cl::opt<unsigned> Threads("threads",
+                          cl::desc("Kernel threads per device (default: the "
+                                   "cores shared among the devices)"),
+                          cl::init(0), cl::sub(RunCmd),
+                          cl::cat(getStrataCategory()));
+
+int fail(const llvm::Twine &Msg) {
+  llvm::WithColor::error(llvm::errs(), "strata run") << Msg << '\n';
+  return ExitFailure;
+}
+int usage(const llvm::Twine &Msg) {
+  llvm::WithColor::error(llvm::errs(), "strata run") << Msg << '\n';
+  return ExitUsage;
+}
+
+std::string ranges(const std::set<int64_t> &Ls) {
+  std::string Out;
+  for (auto It = Ls.begin(); It != Ls.end();) {
+    int64_t First = *It, Last = *It;
+    while (++It != Ls.end() && *It == Last + 1)
+      Last = *It;
+    Out += (Out.empty() ? "" : ", ") +
+           (First == Last ? std::to_string(First)
+                          : std::to_string(First) + "-" + std::to_string(Last));
+  }
+  return Out.empty() ? "-" : Out;
+}
+
+void reportMemory(const runtime::Executor &X, llvm::StringRef When) {
+  if (!spdlog::should_log(spdlog::level::info))
+    return;
+  for (const runtime::MemoryUse &M : X.getMemoryUse())
+    spdlog::info("memory {}: cpu:{} planned {}, allocated {} of {}", When,
+                 M.Device, ir::formatBytes(M.Planned),
+                 ir::formatBytes(M.Allocated), ir::formatBytes(M.Capacity));
+}
+
+/// The seed's layer verification, from where the backend finds things.
+void reportContents(const runtime::Executor &X) {
+  if (!spdlog::should_log(spdlog::level::info))
+    return;
+  std::vector<runtime::DeviceContents> C = X.findContents();
+  for (size_t D = 0; D < C.size(); ++D)
+    spdlog::info("found on cpu:{}: {} weight tensors ({}), layers {}; {} KV "
+                 "buffers ({}), layers {}",
+                 D, C[D].Weights, ir::formatBytes(C[D].WeightBytes),
+                 ranges(C[D].Layers), C[D].KVCaches,
+                 ir::formatBytes(C[D].KVBytes), ranges(C[D].KVLayers));
+}
+
+int runRun() {
+  if (Prompt.getNumOccurrences() == TokenList.getNumOccurrences())
+    return usage("give either --prompt TEXT or --tokens IDS");
+  if (NumTokens < 0)
+    return usage("-n must be at least 0");
+  if (Temperature < 0 || TopP <= 0 || TopP > 1 || TopK < 0)
+    return usage("--temp must be >= 0, --top-p in (0, 1], --top-k >= 0");
+
+  auto Text = llvm::MemoryBuffer::getFile(PlanPath);
+  if (!Text)
+    return fail(PlanPath + ": " + Text.getError().message());
+  auto Plan = plan::parsePlan((*Text)->getBuffer(), PlanPath);
+  if (!Plan)
+    return fail(llvm::toString(Plan.takeError()));
+  if (!DeviceList.empty()) {
+    llvm::SmallVector<llvm::StringRef, 8> Items;
+    llvm::StringRef(DeviceList).split(Items, ',', -1, false);
+    std::set<unsigned> Seen;
+    for (llvm::StringRef I : Items) {
+      unsigned D = 0;
+      if (I.trim().getAsInteger(10, D) || !Seen.insert(D).second)
+        return usage("--devices: expected distinct device indices such as "
+                     "0,2, got '" +
+                     DeviceList + "'");
+    }
+    if (Items.size() != Plan->Devices.size())
+      return usage(llvm::formatv("--devices names {0} devices but the plan "
+                                 "has {1}; a multi-device plan never runs on "
+                                 "fewer devices",
+                                 Items.size(), Plan->Devices.size()));
+  }
+
+  auto Source = import::openModel(ModelPath);
+  if (!Source)
+    return fail(llvm::toString(Source.takeError()));
+  if (!Source->Tensors)
+    return fail(ModelPath + ": has no weights to run (give a GGUF file or a "
+                            "checkpoint folder with safetensors)");
+
+  // CPU virtual devices, one per plan device, each capped as the plan says.
+  std::vector<uint64_t> Caps;
+  for (const plan::Device &D : Plan->Devices)
+    Caps.push_back(D.CapacityBytes > D.ReserveBytes
+                       ? D.CapacityBytes - D.ReserveBytes
+                       : 0);
+  runtime::CpuBackend::Options BO;
+  BO.ThreadsPerDevice = Threads;
+  runtime::CpuBackend Backend(Caps, BO);
+  auto X =
+      runtime::Executor::create(*Plan, std::move(*Source->Tensors), Backend);
+  if (!X)
+    return fail(PlanPath + " with " + ModelPath + ": " +
+                llvm::toString(X.takeError()));
+
+  bool Bar = llvm::sys::Process::StandardErrIsDisplayed();
+  auto LoadBegin = std::chrono::steady_clock::now();
+  int LastPercent = -1;
+  llvm::Error E = (*X)->load([&](uint64_t Done, uint64_t Total) {
+    if (!Bar || !Total)
+      return;
+    int Percent = static_cast<int>(100 * Done / Total);
+    if (Percent == LastPercent)
+      return;
+    LastPercent = Percent;
+    llvm::errs() << llvm::formatv("\rloading weights [{0,-40}] {1,3}% {2}",
+                                  std::string(Percent * 40 / 100, '#'), Percent,
+                                  ir::formatBytes(Done));
+  });
+  if (Bar && LastPercent >= 0)
+    llvm::errs() << "\n";
+  if (E)
+    return fail(llvm::toString(std::move(E)));
+  double LoadSeconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - LoadBegin)
+                           .count();
+  spdlog::info("loaded {} onto {} cpu device(s) in {:.3f} s", Plan->Model.Name,
+               Plan->Devices.size(), LoadSeconds);
+  reportContents(**X);
+  reportMemory(**X, "after load");
+
+  // Tokens: from text through the GGUF vocabulary, or given.
+  std::optional<runtime::Tokenizer> Tok;
+  if (Source->Kind == import::ModelSource::Format::GGUF) {
+    auto T = runtime::loadTokenizerFromGGUF(ModelPath);
+    if (!T) {
+      if (!TokenList.empty())
+        llvm::consumeError(T.takeError());
+      else
+        return fail(llvm::toString(T.takeError()));
+    } else {
+      Tok = std::move(*T);
+    }
+  }
+  std::vector<int32_t> Ids;
+  if (!TokenList.empty()) {
+    llvm::SmallVector<llvm::StringRef, 16> Items;
+    llvm::StringRef(TokenList).split(Items, ',', -1, false);
+    for (llvm::StringRef I : Items) {
+      int32_t Id = 0;
+      if (I.trim().getAsInteger(10, Id) || Id < 0)
+        return usage("--tokens: expected token ids such as 1,403,407, got '" +
+                     I + "'");
+      Ids.push_back(Id);
+    }
+  } else {
+    if (!Tok)
+      return fail(ModelPath + ": no tokenizer for text prompts (only GGUF "
+                              "vocabularies are read); give --tokens");
+    Ids = Tok->encode(Prompt);
+  }
+  if (Ids.empty())
+    return usage("the prompt has no tokens");
+
+  // The prompt, then the text as it is made.
+  std::optional<runtime::Detokenizer> Detok;
+  if (Tok) {
+    Detok.emplace(*Tok);
+    for (int32_t Id : Ids)
+      llvm::outs() << Detok->decode(Id);
+  } else {
+    llvm::outs() << llvm::join(
+        llvm::map_range(Ids, [](int32_t I) { return std::to_string(I); }), " ");
+  }
+  llvm::outs().flush();
+
+  runtime::SamplingOptions SO;
+  SO.Temperature = Temperature;
+  SO.TopK = TopK;
+  SO.TopP = TopP;
+  SO.Seed = Seed;
+  runtime::Generator Gen(**X, SO);
+  int64_t Made = 0;
+  if (NumTokens > 0) {
+    auto Next = Gen.start(Ids);
+    if (!Next)
+      return fail(llvm::toString(Next.takeError()));
+    reportMemory(**X, "after prefill");
+    int32_t Token = *Next;
+    while (true) {
+      if (Tok && Token == Tok->eos())
+        break;
+      ++Made;
+      if (Detok)
+        llvm::outs() << Detok->decode(Token);
+      else
+        llvm::outs() << " " << Token;
+      llvm::outs().flush();
+      if (Made >= NumTokens)
+        break;
+      if (Gen.getPosition() >= Gen.getContext()) {
+        spdlog::warn("stopped: the context of {} tokens is full",
+                     Gen.getContext());
+        break;
+      }
+      auto N = Gen.next(Token);
+      if (!N)
+        return fail(llvm::toString(N.takeError()));
+      Token = *N;
+    }
+    if (Detok)
+      llvm::outs() << Detok->finish();
+  }
+  llvm::outs() << "\n";
+  llvm::outs().flush();
+  reportMemory(**X, "during decode");
+
+  if (Bench) {
+    const runtime::GenerationStats &S = Gen.getStats();
+    uint64_t PromptTokens = S.PrefillTokens + (Ids.size() - S.PrefillTokens);
+    double PromptSeconds = S.PrefillSeconds;
+    // Prompt tokens fed one by one ran as decode steps.
+    uint64_t PromptDecodes = Ids.size() - S.PrefillTokens;
+    double PerStep = S.DecodeRuns ? S.DecodeSeconds / S.DecodeRuns : 0;
+    PromptSeconds += PerStep * PromptDecodes;
+    llvm::errs() << llvm::formatv(
+        "prompt   {0} tokens in {1:f3} ms: {2:f1} tokens/s ({3} prefill "
+        "runs)\n",
+        PromptTokens, PromptSeconds * 1e3,
+        PromptSeconds > 0 ? PromptTokens / PromptSeconds : 0.0, S.PrefillRuns);
+    llvm::errs() << llvm::formatv(
+        "decode   {0} steps in {1:f3} ms: {2:f1} tokens/s, {3:f3} ms per "
+        "step\n",
+        S.DecodeRuns, S.DecodeSeconds * 1e3,
+        S.DecodeSeconds > 0 ? S.DecodeRuns / S.DecodeSeconds : 0.0,
+        PerStep * 1e3);
+    llvm::errs() << llvm::formatv("load     {0:f3} s\n", LoadSeconds);
+  }
+  return ExitSuccess;
+}
+
+} // namespace
+
+Command getRunCommand() { return {&RunCmd, &runRun}; }
+
+} // namespace strata::tool
