@@ -13,12 +13,12 @@
 //     going parallel (CpuContext.h's DefaultParallelMinMACs).
 //
 // Bar: decode matvec within 2x of memory bandwidth. For each decode run,
-// `bw_fraction` is the weight bytes per second of its fastest iteration
-// over the best of three streaming sums measured right after it with as
-// many threads (this VM's speed drifts by 2x within minutes, and
-// interference only slows a run, so best against best compares like with
-// like); `bar_fraction` (0.5) states the bar beside it. The cold runs test
-// the bar; warm runs of weights that fit in cache go faster than memory.
+// `bw_fraction` is the matvec's rate over a streaming sum's rate over the
+// same bytes with as many threads, measured in alternation (the median of
+// five pairs): on this shared VM the memory's speed drifts by 2x within
+// minutes, so only measurements taken together compare. `bar_fraction`
+// (0.5) states the bar beside it. The cold runs test the bar against
+// memory; warm runs compare with reading the same cached bytes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -85,32 +85,45 @@ float streamSum(const float *P, size_t N) {
   return Sum;
 }
 
-/// Bytes per second of the best of three streaming sums over 1 GiB, on
-/// Threads threads of the shared pool. On a shared machine interference only
-/// ever slows a run down, so the best of a few is the machine's rate.
+/// Streams Bytes at P (whole 128-byte groups) on Threads threads of the
+/// shared pool.
+void streamBytes(const uint8_t *P, size_t Bytes, unsigned Threads) {
+  const size_t Floats = Bytes / 128 * 32;
+  std::vector<float> Partial(Threads);
+  auto Body = [&](size_t Begin, size_t End) {
+    for (size_t T = Begin; T < End; ++T) {
+      size_t Chunk = Floats / 32 / Threads * 32;
+      size_t Len = T + 1 == Threads ? Floats - T * Chunk : Chunk;
+      Partial[T] =
+          streamSum(reinterpret_cast<const float *>(P) + T * Chunk, Len);
+    }
+  };
+  if (Threads > 1)
+    pool().run(Threads, Body);
+  else
+    Body(0, 1);
+  benchmark::DoNotOptimize(Partial.data());
+}
+
+/// Bytes per second of the best of three streaming sums over 1 GiB.
 double measureBandwidth(unsigned Threads) {
   const std::vector<float> &Buf = streamBuffer();
   double Best = 0;
   for (int Rep = 0; Rep < 3; ++Rep) {
-    std::vector<float> Partial(Threads);
-    auto Body = [&](size_t Begin, size_t End) {
-      for (size_t T = Begin; T < End; ++T) {
-        size_t Chunk = Buf.size() / Threads;
-        Partial[T] = streamSum(Buf.data() + T * Chunk, Chunk);
-      }
-    };
     auto T0 = std::chrono::steady_clock::now();
-    if (Threads > 1)
-      pool().run(Threads, Body);
-    else
-      Body(0, 1);
+    streamBytes(reinterpret_cast<const uint8_t *>(Buf.data()),
+                Buf.size() * sizeof(float), Threads);
     double S =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - T0)
             .count();
-    benchmark::DoNotOptimize(Partial.data());
     Best = std::max(Best, double(Buf.size() * sizeof(float)) / S);
   }
   return Best;
+}
+
+double median(std::vector<double> V) {
+  std::sort(V.begin(), V.end());
+  return V[V.size() / 2];
 }
 
 void BM_StreamSum(benchmark::State &State) {
@@ -169,12 +182,10 @@ void BM_MatMul(benchmark::State &State) {
   std::vector<float> X(Rows * In, 0.5f), Y(Rows * Out);
   CpuContext Ctx;
   Ctx.Threads = Threaded ? &pool() : nullptr;
-  double Best = 1e30; // Seconds of the fastest iteration.
   size_t Next = 0;
   for (auto _ : State) {
     const uint8_t *WP = W.data() + Next * Bytes;
     Next = (Next + 1) % Copies;
-    auto T0 = std::chrono::steady_clock::now();
     if (llvm::Error E =
             matmul({X.data(), ElementType::F32}, {WP, T},
                    {Y.data(), ElementType::F32}, Rows, In, Out, Ctx)) {
@@ -182,9 +193,6 @@ void BM_MatMul(benchmark::State &State) {
       return;
     }
     benchmark::DoNotOptimize(Y.data());
-    Best = std::min(Best, std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - T0)
-                              .count());
   }
   State.SetBytesProcessed(int64_t(Bytes) * State.iterations());
   State.SetLabel(
@@ -194,12 +202,36 @@ void BM_MatMul(benchmark::State &State) {
       benchmark::Counter(2.0 * Rows * In * Out * State.iterations() / 1e9,
                          benchmark::Counter::kIsRate);
   if (Rows == 1) {
-    // The bar compares like with like: the fastest iteration against the
-    // best streaming rate measured now, with as many threads.
-    double Stream = measureBandwidth(Threaded ? hardwareThreads() : 1);
-    State.counters["best_GBps"] = double(Bytes) / Best / 1e9;
-    State.counters["stream_GBps"] = Stream / 1e9;
-    State.counters["bw_fraction"] = double(Bytes) / Best / Stream;
+    // The bar, like with like: passes of the matvec over the weights (every
+    // copy, or the one copy repeated to 64 MiB) alternate with streaming
+    // sums over the same bytes, so both see the same memory, caches and
+    // neighbours; bw_fraction is the median of five pairs' ratios.
+    const unsigned Threads = Threaded ? hardwareThreads() : 1;
+    const size_t Reps =
+        Cold ? 1 : std::max<size_t>(1, (size_t(64) << 20) / Bytes);
+    const double PassBytes = double(Reps * Copies * Bytes);
+    std::vector<double> Ratios, MatVec, Stream;
+    for (int Pair = 0; Pair < 5; ++Pair) {
+      auto T0 = std::chrono::steady_clock::now();
+      for (size_t R = 0; R < Reps; ++R)
+        for (size_t C = 0; C < Copies; ++C)
+          llvm::cantFail(matmul({X.data(), ElementType::F32},
+                                {W.data() + C * Bytes, T},
+                                {Y.data(), ElementType::F32}, 1, In, Out, Ctx));
+      auto T1 = std::chrono::steady_clock::now();
+      for (size_t R = 0; R < Reps; ++R)
+        for (size_t C = 0; C < Copies; ++C)
+          streamBytes(W.data() + C * Bytes, Bytes, Threads);
+      auto T2 = std::chrono::steady_clock::now();
+      double MV = std::chrono::duration<double>(T1 - T0).count();
+      double ST = std::chrono::duration<double>(T2 - T1).count();
+      Ratios.push_back(ST / MV);
+      MatVec.push_back(PassBytes / MV / 1e9);
+      Stream.push_back(PassBytes / ST / 1e9);
+    }
+    State.counters["matvec_GBps"] = median(MatVec);
+    State.counters["stream_GBps"] = median(Stream);
+    State.counters["bw_fraction"] = median(Ratios);
     State.counters["bar_fraction"] = BarFraction;
   }
 }

@@ -18,6 +18,20 @@
 
 namespace strata::runtime {
 
+/// Waits until A holds at least Target: yields a while first (the other
+/// side is usually a step away, and a futex sleep and wake costs tens of
+/// microseconds), then sleeps.
+static void waitAtLeast(const std::atomic<uint64_t> &A, uint64_t Target) {
+  for (int Spin = 0; Spin < 256; ++Spin) {
+    if (A.load(std::memory_order_acquire) >= Target)
+      return;
+    std::this_thread::yield();
+  }
+  uint64_t V;
+  while ((V = A.load(std::memory_order_acquire)) < Target)
+    A.wait(V, std::memory_order_acquire);
+}
+
 /// Rendezvous of a collective's member streams, reusable run after run;
 /// abort() releases everyone, and arrive() then returns false.
 class Rendezvous {
@@ -57,87 +71,74 @@ private:
   bool Aborted = false;
 };
 
-/// One worker thread per stream, each running the jobs it is given in
-/// order; run() hands out one job per stream and waits for all of them.
+/// One worker thread per device, each running the jobs it is given in
+/// order; run() hands out one job per device and waits for all of them.
+/// Hand-offs are atomics (a job generation per worker, a count of jobs
+/// done), waited on with a short yielding spin before sleeping.
 class CpuStreams {
 public:
   ~CpuStreams() {
     for (auto &W : Workers) {
       if (!W)
         continue;
-      {
-        std::lock_guard<std::mutex> L(W->M);
-        W->Stop = true;
-      }
-      W->CV.notify_one();
+      W->Stop.store(true);
+      W->Generation.fetch_add(1, std::memory_order_release);
+      W->Generation.notify_one();
       W->Thread.join();
     }
   }
 
-  /// Runs each (stream, job) on its stream's thread; the first job runs on
+  /// Runs each (device, job) on its device's thread; the first job runs on
   /// the calling thread. Returns when all are done.
   void run(std::vector<std::pair<unsigned, std::function<void()>>> &Jobs) {
     if (Jobs.empty())
       return;
-    {
-      std::lock_guard<std::mutex> L(DoneMutex);
-      Pending = Jobs.size() - 1;
-    }
+    Done.store(0, std::memory_order_relaxed);
     for (size_t I = 1; I < Jobs.size(); ++I) {
       Worker &W = worker(Jobs[I].first);
-      {
-        std::lock_guard<std::mutex> L(W.M);
-        W.Job = std::move(Jobs[I].second);
-      }
-      W.CV.notify_one();
+      W.Job = std::move(Jobs[I].second);
+      W.Generation.fetch_add(1, std::memory_order_release);
+      W.Generation.notify_one();
     }
     Jobs[0].second();
-    std::unique_lock<std::mutex> L(DoneMutex);
-    DoneCV.wait(L, [&] { return Pending == 0; });
+    waitAtLeast(Done, Jobs.size() - 1);
   }
 
 private:
   struct Worker {
     std::thread Thread;
-    std::mutex M;
-    std::condition_variable CV;
     std::function<void()> Job;
-    bool Stop = false;
+    std::atomic<uint64_t> Generation{0};
+    std::atomic<bool> Stop{false};
   };
 
-  Worker &worker(unsigned Stream) {
-    if (Stream >= Workers.size())
-      Workers.resize(Stream + 1);
-    if (!Workers[Stream]) {
-      Workers[Stream] = std::make_unique<Worker>();
-      Worker *W = Workers[Stream].get();
+  Worker &worker(unsigned Device) {
+    if (Device >= Workers.size())
+      Workers.resize(Device + 1);
+    if (!Workers[Device]) {
+      Workers[Device] = std::make_unique<Worker>();
+      Worker *W = Workers[Device].get();
       W->Thread = std::thread([this, W] { loop(*W); });
     }
-    return *Workers[Stream];
+    return *Workers[Device];
   }
 
   void loop(Worker &W) {
+    uint64_t Seen = 0;
     while (true) {
-      std::function<void()> Job;
-      {
-        std::unique_lock<std::mutex> L(W.M);
-        W.CV.wait(L, [&] { return W.Stop || W.Job; });
-        if (W.Stop)
-          return;
-        Job = std::move(W.Job);
-        W.Job = nullptr;
-      }
-      Job();
-      std::lock_guard<std::mutex> L(DoneMutex);
-      if (--Pending == 0)
-        DoneCV.notify_all();
+      waitAtLeast(W.Generation, Seen + 1);
+      Seen = W.Generation.load(std::memory_order_acquire);
+      if (W.Stop.load())
+        return;
+      W.Job();
+      W.Job = nullptr;
+      Done.fetch_add(1, std::memory_order_acq_rel);
+      Done.notify_all();
     }
   }
 
   std::vector<std::unique_ptr<Worker>> Workers;
-  std::mutex DoneMutex;
-  std::condition_variable DoneCV;
-  size_t Pending = 0;
+  std::atomic<uint64_t> Done{0};
 };
 
 namespace {
@@ -152,7 +153,11 @@ public:
   BoundProgram Bound;
   std::vector<CpuKernel> Kernels; ///< Per step; empty for collectives.
   std::vector<int> Member;        ///< Per step: index in its collective.
-  std::vector<std::vector<unsigned>> StreamSteps; ///< Per stream.
+  /// Per device: the steps of its compute and copy streams, merged in
+  /// program order. Every wait points to an earlier step, so one thread
+  /// running both streams' steps in that order keeps every dependency, and
+  /// a device needs one thread, not two, to wake for each run.
+  std::vector<std::vector<unsigned>> DeviceSteps;
   std::unique_ptr<std::atomic<uint64_t>[]> Events;
   std::map<uint32_t, Collective> Collectives;
   uint64_t Generation = 0;
@@ -164,7 +169,7 @@ public:
 } // namespace
 
 CpuBackend::CpuBackend(std::vector<uint64_t> Caps, Options O)
-    : Caps(std::move(Caps)), Streams(std::make_unique<CpuStreams>()) {
+    : Caps(std::move(Caps)), Opts(O), Streams(std::make_unique<CpuStreams>()) {
   Used.assign(this->Caps.size(), 0);
   unsigned Cores = std::max(1u, std::thread::hardware_concurrency());
   unsigned Threads =
@@ -260,13 +265,13 @@ CpuBackend::prepare(BoundProgram B) {
   size_t N = P->Bound.Steps.size();
   P->Kernels.resize(N);
   P->Member.assign(N, -1);
-  P->StreamSteps.resize(P->Bound.NumStreams);
+  P->DeviceSteps.resize((P->Bound.NumStreams + 1) / 2);
   P->Events = std::make_unique<std::atomic<uint64_t>[]>(S.NumEvents);
   for (uint32_t E = 0; E < S.NumEvents; ++E)
     P->Events[E].store(0);
   for (unsigned I = 0; I < N; ++I) {
     const BoundStep &St = P->Bound.Steps[I];
-    P->StreamSteps[St.Step->Stream].push_back(I);
+    P->DeviceSteps[St.Device].push_back(I);
     if (St.Step->Collective) {
       if (St.Step->Op != "all_reduce" && St.Step->Op != "all_gather")
         return llvm::createStringError(
@@ -282,6 +287,10 @@ CpuBackend::prepare(BoundProgram B) {
     if (!K)
       return K.takeError();
     P->Kernels[I] = std::move(*K);
+    if (Opts.SkipKernels)
+      P->Kernels[I] = [](const kernels::cpu::CpuContext &) {
+        return llvm::Error::success();
+      };
   }
   for (auto &[Id, C] : P->Collectives)
     C.Meet = std::make_unique<Rendezvous>(C.Members.size());
@@ -361,21 +370,17 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
   };
 
   std::vector<std::pair<unsigned, std::function<void()>>> Jobs;
-  for (unsigned Stream = 0; Stream < P.StreamSteps.size(); ++Stream) {
-    if (P.StreamSteps[Stream].empty())
+  for (unsigned Device = 0; Device < P.DeviceSteps.size(); ++Device) {
+    if (P.DeviceSteps[Device].empty())
       continue;
     Jobs.push_back(
-        {Stream, [&, Stream] {
-           unsigned Device = Stream / 2;
+        {Device, [&, Device] {
            kernels::cpu::CpuContext Ctx;
            Ctx.Threads = Device < Pools.size() ? Pools[Device].get() : nullptr;
-           for (unsigned I : P.StreamSteps[Stream]) {
+           for (unsigned I : P.DeviceSteps[Device]) {
              const BoundStep &St = P.Bound.Steps[I];
-             for (uint32_t E : St.Step->Waits) {
-               uint64_t V;
-               while ((V = P.Events[E].load(std::memory_order_acquire)) < Gen)
-                 P.Events[E].wait(V, std::memory_order_acquire);
-             }
+             for (uint32_t E : St.Step->Waits)
+               waitAtLeast(P.Events[E], Gen);
              if (P.Failed.load())
                return;
              if (St.Step->Collective) {

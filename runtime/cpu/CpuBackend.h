@@ -1,7 +1,8 @@
 //===- CpuBackend.h - Plans run on CPU virtual devices ----------*- C++ -*-===//
 //
-// Each virtual device is a memory cap and two streams; each stream is a
-// worker thread that runs its steps in order. Events are real cross-thread
+// Each virtual device is a memory cap and a worker thread that runs the
+// steps of its two streams (compute and copy) in program order, which keeps
+// every dependency since every wait points back. Events are real cross-thread
 // synchronisation (an atomic per event holding the run that recorded it,
 // waited on with C++20 atomic wait); collectives are rendezvous of their
 // member streams. A device cannot allocate beyond its cap. Kernels come from
@@ -32,6 +33,9 @@ public:
     /// Kernel threads per device (the stream's own thread included); 0:
     /// this machine's cores shared among the devices.
     unsigned ThreadsPerDevice = 0;
+    /// Run every step's synchronisation but no kernel: what the executor
+    /// itself costs per step (benchmarks only).
+    bool SkipKernels = false;
   };
   /// One virtual device per entry of Caps, each able to allocate that many
   /// bytes.
@@ -56,6 +60,7 @@ public:
 
 private:
   std::vector<uint64_t> Caps;
+  Options Opts;
   std::vector<uint64_t> Used;
   mutable std::mutex AllocMutex;
   /// Start address -> (end, device) of every allocation.
