@@ -1,14 +1,17 @@
 //===- Simd.h - Portable 8-lane vectors for the hot loops -------*- C++ -*-===//
 //
 // Internal to kernels/cpu. GCC/Clang vector extensions: 8 floats that the
-// x86-64 baseline runs as two SSE registers and AVX2 as one. The f16, bf16
-// and int8 loads widen with integer operations only, so they vectorise on
-// every target and give the same bits as Half.h's scalar conversions.
+// x86-64 baseline runs as two SSE registers and AVX2 as one. The portable
+// f16, bf16 and int8 loads widen with integer operations only, so they
+// vectorise on every target and give the same bits as Half.h's scalar
+// conversions; masks come from shifts, since GCC turns 8-lane compares into
+// scalar code on SSE2.
 //
-// Hot kernels are compiled twice from one source: once for the baseline and
-// once inside STRATA_HOST_ISA (AVX2, FMA, F16C), chosen at run time by
-// hasHostISA(). Everything a hot loop calls is always_inline, so it takes on
-// the caller's target.
+// The hot loops (MatMulLoops.inc, AttentionLoops.inc) are compiled twice:
+// for the baseline, and under `#pragma GCC target("avx2,fma,f16c")`, chosen
+// at run time by hasHostISA(). The helpers here are always_inline, so they
+// take on either target; the *Host ones use AVX2/F16C instructions and may
+// only be called from the second copy.
 //
 //===----------------------------------------------------------------------===//
 
@@ -174,7 +177,9 @@ STRATA_ALWAYS_INLINE void reduceAdd4(VF A0, VF A1, VF A2, VF A3, float *Out) {
 /// built in the exponent bits. Lanes below -87, where e^X is under f32's
 /// smallest normal, give 0; so does -inf.
 STRATA_ALWAYS_INLINE VF expNonPositive(VF X) {
-  VI Underflow = X < -87.0f;
+  // The sign of X + 87 as a mask (an 8-lane compare would be scalar code on
+  // the SSE2 baseline).
+  VI Underflow = reinterpret_cast<VI>(X + 87.0f) >> 31;
   // Adding 1.5 * 2^23 rounds X log2(e) to an integer in the low bits.
   const float Magic = 0x1.8p23f;
   VF T = X * 1.44269504088896341f + Magic;
@@ -194,13 +199,6 @@ STRATA_ALWAYS_INLINE VF expNonPositive(VF X) {
   P = P * R + 1.0f;
   VF Result = P * reinterpret_cast<VF>(Exponent);
   return reinterpret_cast<VF>(reinterpret_cast<VI>(Result) & ~Underflow);
-}
-
-STRATA_ALWAYS_INLINE float reduceMax(VF V) {
-  float M = V[0];
-  for (int I = 1; I < Lanes; ++I)
-    M = V[I] > M ? V[I] : M;
-  return M;
 }
 
 } // namespace strata::kernels::cpu::simd

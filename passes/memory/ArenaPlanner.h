@@ -35,13 +35,23 @@ struct ArenaAssignment {
   std::string Ordering;    ///< The ordering that won, e.g. "size".
 };
 
+/// How far planArena searches beyond its fixed orderings.
+struct ArenaSearch {
+  /// At most this many orderings with pseudo-randomly jittered keys are
+  /// tried after the fixed ones while the arena is above the lower bound.
+  /// They run only on small programs (64,000 placements in all), so large
+  /// programs cost the same with any value; 0 turns them off.
+  unsigned JitterRounds = 1024;
+};
+
 /// Offsets, multiples of Alignment, for Buffers in one arena. Sizes are
 /// rounded up to Alignment for packing. A zero-byte buffer gets offset 0 and
 /// conflicts with nothing. Deterministic: the same input gives the same
 /// offsets. Fails if a buffer's First is after its Last, if Alignment is not
 /// a power of two, or if the aligned sizes add up to more than 2^63 - 1.
 llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
-                                          uint64_t Alignment);
+                                          uint64_t Alignment,
+                                          const ArenaSearch &Search = {});
 
 /// The most bytes, sizes rounded up to Alignment, live at one step: no arena
 /// for Buffers is smaller. Meant for input planArena accepts; on other input

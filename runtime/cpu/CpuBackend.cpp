@@ -10,6 +10,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -393,9 +394,18 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
                             .str());
                  return;
                }
-             } else if (llvm::Error E = P.Kernels[I](Ctx)) {
-               Fail(llvm::toString(std::move(E)));
-               return;
+             } else {
+               auto Begin = Opts.OnStep
+                                ? std::chrono::steady_clock::now()
+                                : std::chrono::steady_clock::time_point();
+               if (llvm::Error E = P.Kernels[I](Ctx)) {
+                 Fail(llvm::toString(std::move(E)));
+                 return;
+               }
+               if (Opts.OnStep)
+                 Opts.OnStep(St, std::chrono::duration<double>(
+                                     std::chrono::steady_clock::now() - Begin)
+                                     .count());
              }
              if (St.Step->Record) {
                P.Events[*St.Step->Record].store(Gen, std::memory_order_release);

@@ -15,6 +15,7 @@
 
 #include "runtime/Backend.h"
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -36,6 +37,9 @@ public:
     /// Run every step's synchronisation but no kernel: what the executor
     /// itself costs per step (benchmarks only).
     bool SkipKernels = false;
+    /// Called after each step with its wall time, from the device's worker
+    /// thread (DEBUG=2's per-step detail); must be thread-safe.
+    std::function<void(const BoundStep &, double Seconds)> OnStep;
   };
   /// One virtual device per entry of Caps, each able to allocate that many
   /// bytes.

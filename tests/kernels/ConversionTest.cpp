@@ -287,6 +287,39 @@ TEST(Simd, VectorLoadsMatchScalarDecoding) {
   }
 }
 
+TEST(Simd, ExpOfNonPositiveWithinTwoUlp) {
+  using namespace strata::kernels::cpu::simd;
+  std::mt19937 G(5);
+  std::uniform_real_distribution<float> U(-87, 0);
+  for (int I = 0; I < 20000; ++I) {
+    VF X;
+    for (int L = 0; L < 8; ++L)
+      X[L] = I == 0 && L == 0 ? 0.0f : U(G);
+    VF E = expNonPositive(X);
+    for (int L = 0; L < 8; ++L) {
+      double Want = std::exp(double(X[L]));
+      // Two ulps of the result (ulp = 2^-23 relative at worst).
+      ASSERT_NEAR(E[L], Want, Want * 0x1p-22) << X[L];
+    }
+  }
+  VF Tiny = {-87.5f, -100.0f, -1e30f, -INFINITY,
+             -88.0f, -200.0f, -90.0f, -87.2f};
+  VF E = expNonPositive(Tiny);
+  for (int L = 0; L < 8; ++L)
+    EXPECT_EQ(E[L], 0.0f) << Tiny[L];
+}
+
+TEST(Simd, ReduceAddFourMatchesOneByOne) {
+  using namespace strata::kernels::cpu::simd;
+  std::vector<float> R = randomFloats(32, 9, -1e3f, 1e3f);
+  VF A[4];
+  std::memcpy(A, R.data(), sizeof A);
+  float Out[4];
+  reduceAdd4(A[0], A[1], A[2], A[3], Out);
+  for (int I = 0; I < 4; ++I)
+    EXPECT_EQ(Out[I], reduceAdd(A[I])) << I; // Bit for bit: the same tree.
+}
+
 #if STRATA_HAVE_HOST_ISA
 STRATA_HOST_ISA static void loadF16Host8(const uint16_t *P, float *Out) {
   strata::kernels::cpu::simd::storeF32(

@@ -181,6 +181,11 @@ int runRun() {
                        : 0);
   runtime::CpuBackend::Options BO;
   BO.ThreadsPerDevice = Threads;
+  if (spdlog::should_log(spdlog::level::debug))
+    BO.OnStep = [](const runtime::BoundStep &S, double Seconds) {
+      spdlog::debug("step {:4} cpu:{} {:<10} {:<24} {:8.2f} us", S.Index,
+                    S.Device, S.Step->Op, S.Step->Name, Seconds * 1e6);
+    };
   runtime::CpuBackend Backend(Caps, BO);
   auto X =
       runtime::Executor::create(*Plan, std::move(*Source->Tensors), Backend);
