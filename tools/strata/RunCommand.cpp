@@ -84,6 +84,11 @@ cl::opt<std::string> DeviceList(
     cl::desc("This machine's devices for the plan's, in order (e.g. 0,2); "
              "as many as the plan has"),
     cl::value_desc("list"), cl::sub(RunCmd), cl::cat(getStrataCategory()));
+cl::opt<bool> UnsafeSkipVerify(
+    "unsafe-skip-verify",
+    cl::desc("Run the plan without verifying it (to show, under "
+             "ThreadSanitizer, what a plan with a missing wait does)"),
+    cl::Hidden, cl::sub(RunCmd), cl::cat(getStrataCategory()));
 cl::opt<unsigned> Threads("threads",
                           cl::desc("Kernel threads per device (default: the "
                                    "cores shared among the devices)"),
@@ -187,8 +192,8 @@ int runRun() {
                     S.Device, S.Step->Op, S.Step->Name, Seconds * 1e6);
     };
   runtime::CpuBackend Backend(Caps, BO);
-  auto X =
-      runtime::Executor::create(*Plan, std::move(*Source->Tensors), Backend);
+  auto X = runtime::Executor::create(*Plan, std::move(*Source->Tensors),
+                                     Backend, !UnsafeSkipVerify);
   if (!X)
     return fail(PlanPath + " with " + ModelPath + ": " +
                 llvm::toString(X.takeError()));
