@@ -33,43 +33,36 @@ static void waitAtLeast(const std::atomic<uint64_t> &A, uint64_t Target) {
     A.wait(V, std::memory_order_acquire);
 }
 
-/// Rendezvous of a collective's member streams, reusable run after run;
-/// abort() releases everyone, and arrive() then returns false.
+/// Rendezvous of a collective's member devices, reusable many times in a
+/// run: each arrival takes a ticket, and a round ends when its last member
+/// arrives. abort() releases everyone, and arrive() then returns false.
 class Rendezvous {
 public:
   explicit Rendezvous(unsigned N) : N(N) {}
   bool arrive() {
-    std::unique_lock<std::mutex> L(M);
-    if (Aborted)
-      return false;
-    uint64_t P = Phase;
-    if (++Count == N) {
-      Count = 0;
-      ++Phase;
-      CV.notify_all();
-      return true;
-    }
-    CV.wait(L, [&] { return Phase != P || Aborted; });
-    return !Aborted;
+    uint64_t Ticket = Arrived.fetch_add(1, std::memory_order_acq_rel);
+    uint64_t End = (Ticket / N + 1) * N;
+    if (Ticket + 1 == End)
+      Arrived.notify_all();
+    else
+      waitAtLeast(Arrived, End);
+    return !Aborted.load(std::memory_order_acquire);
   }
   void abort() {
-    std::lock_guard<std::mutex> L(M);
-    Aborted = true;
-    CV.notify_all();
+    Aborted.store(true, std::memory_order_release);
+    Arrived.fetch_add(uint64_t(1) << 40, std::memory_order_acq_rel);
+    Arrived.notify_all();
   }
+  /// Before a run, when nobody is waiting.
   void reset() {
-    std::lock_guard<std::mutex> L(M);
-    Aborted = false;
-    Count = 0;
+    Aborted.store(false);
+    Arrived.store(0);
   }
 
 private:
-  std::mutex M;
-  std::condition_variable CV;
-  unsigned N;
-  unsigned Count = 0;
-  uint64_t Phase = 0;
-  bool Aborted = false;
+  const unsigned N;
+  std::atomic<uint64_t> Arrived{0};
+  std::atomic<bool> Aborted{false};
 };
 
 /// One worker thread per device, each running the jobs it is given in
