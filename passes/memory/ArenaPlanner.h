@@ -4,8 +4,9 @@
 // offset, and two buffers live at a common step never share a byte. The
 // smallest arena is NP-hard to find (dynamic storage allocation), so the
 // planner runs best fit under a few orderings and keeps the smallest arena,
-// as TFLite's greedy-by-size and XLA's GlobalDecreasingSizeBestFitHeap do.
-// No arena can be smaller than the most bytes live at one step.
+// as TFLite's greedy-by-size and XLA's GlobalDecreasingSizeBestFitHeap do,
+// then, on small programs, orderings with jittered keys. No arena can be
+// smaller than the most bytes live at one step; planning stops there.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,11 +34,19 @@ struct ArenaAssignment {
   std::vector<uint64_t> Offsets; ///< One per buffer, in input order.
   uint64_t Size = 0;       ///< Arena bytes: largest offset + aligned size.
   uint64_t LowerBound = 0; ///< arenaLowerBound of the same buffers.
-  std::string Ordering;    ///< The ordering that won, e.g. "size".
+  /// The ordering that won: "pressure", "size", "pressure-time", "length",
+  /// "area" (see ArenaPlanner.cpp) or "jitter-<round>".
+  std::string Ordering;
 };
 
 /// How far planArena searches beyond its fixed orderings.
 struct ArenaSearch {
+  /// The fixed orderings after the first start only while the placements
+  /// made so far, plus one per buffer, stay within this many. Placements
+  /// cost about the same each, so this bounds the time: all five orderings
+  /// run for up to 400,000 buffers, two for a million; with 0 only the
+  /// first runs.
+  size_t MaxPlacements = 2'000'000;
   /// At most this many orderings with pseudo-randomly jittered keys are
   /// tried after the fixed ones while the arena is above the lower bound.
   /// They run only on small programs (64,000 placements in all), so large

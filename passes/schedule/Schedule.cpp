@@ -1112,10 +1112,12 @@ llvm::Error buildSchedules(const ir::Graph &G, plan::Plan &P) {
   }
   // Buffers are many and moved on every reallocation: reserve for about
   // one per op and device, plus copies and views.
-  size_t Ops = 0;
+  size_t Parts = 0;
   for (const ir::Program &Prog : G.programs())
-    Ops += Prog.Body.size();
-  P.Buffers.reserve(P.Buffers.size() + 2 * Ops);
+    for (ir::OpId O : Prog.Body)
+      Parts +=
+          std::max<size_t>(1, getPlacement(G.getOp(O).Attrs).Devices.size());
+  P.Buffers.reserve(P.Buffers.size() + 2 * Parts);
   ScheduleBuilder Builder(G, P);
   for (ir::ProgramId Prog = 0; Prog < G.programs().size(); ++Prog)
     if (llvm::Error E = Builder.run(Prog))

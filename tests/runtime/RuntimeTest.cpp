@@ -1,0 +1,770 @@
+//===- RuntimeTest.cpp - Whole models run against a reference -------------===//
+//
+// Compiles real models for 1, 2 and 4 CPU virtual devices with the pipeline
+// and tensor strategies, runs greedy generation through the plan (after a
+// round trip through its JSON, which is what `strata run` reads), and holds
+// every run to two standards: the tokens are the same whatever the layout,
+// and every run's logits match ReferenceLlama, a double-precision forward
+// pass that shares no code with the runtime.
+//
+// Models: the bundled stories260K (trained, f32, GGUF "normal" RoPE), the
+// same weights exported as a Hugging Face f32 checkpoint (q/k rows moved to
+// the "neox" halves layout), and a random bf16 Hugging Face Llama written
+// here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ReferenceLlama.h"
+
+#include "ir/cluster/Cluster.h"
+#include "ir/import/Lowering.h"
+#include "ir/import/ModelSource.h"
+#include "ir/import/ModelStats.h"
+#include "ir/plan/Plan.h"
+#include "passes/CompilePlan.h"
+#include "runtime/Executor.h"
+#include "runtime/Generator.h"
+#include "runtime/cpu/CpuBackend.h"
+#include "runtime/tokenizer/GGUFVocabulary.h"
+#include "tests/unit/SafeTensorsWriter.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+
+namespace strata {
+namespace {
+
+template <typename T> T unwrap(llvm::Expected<T> E) {
+  if (!E) {
+    ADD_FAILURE() << llvm::toString(E.takeError());
+    std::abort();
+  }
+  return std::move(*E);
+}
+
+const char *const StoriesPath = STRATA_SHARED_DIR "/models/stories260K.gguf";
+
+/// Tokens generated per prompt; with the prompts below the longest sequence
+/// stays well inside the context the plans are compiled for.
+constexpr unsigned NewTokens = 30;
+constexpr int64_t Context = 96;
+/// Small, so that prompts of a few words already take whole prefill runs
+/// and the decode program finishes them.
+constexpr int64_t PrefillChunk = 8;
+
+//===----------------------------------------------------------------------===//
+// Compiling and loading
+//===----------------------------------------------------------------------===//
+
+/// Devices and placement strategy of one run.
+struct Layout {
+  unsigned Devices;
+  const char *Strategy;
+};
+
+std::string describe(const Layout &L) {
+  return std::to_string(L.Devices) + "x" + L.Strategy;
+}
+
+/// A plan compiled for one layout and loaded onto CPU virtual devices. It
+/// does not move: the executor keeps a reference to the plan.
+class Deployment {
+public:
+  static std::unique_ptr<Deployment> create(const import::ModelSource &Source,
+                                            const Layout &L);
+
+  runtime::Executor &executor() { return *X; }
+  const plan::Plan &getPlan() const { return Plan; }
+
+private:
+  plan::Plan Plan;
+  std::unique_ptr<runtime::CpuBackend> Backend;
+  std::unique_ptr<runtime::Executor> X;
+};
+
+std::unique_ptr<Deployment> Deployment::create(const import::ModelSource &S,
+                                               const Layout &L) {
+  import::LoweringOptions LO;
+  LO.Context = Context;
+  LO.PrefillTokens = PrefillChunk;
+  ir::Graph G = unwrap(import::lowerModel(S.Config, &*S.Tensors, LO));
+  import::ModelStats Stats = unwrap(import::computeWeightStats(G));
+  // Room for everything on every device, so that placement follows the
+  // strategy rather than running out of memory.
+  cluster::Cluster C = unwrap(
+      cluster::parseClusterSpec("cpu:" + std::to_string(L.Devices) + "x16MiB"));
+
+  passes::CompileRequest R;
+  R.Pipeline = std::string("place-layers{strategy=") + L.Strategy +
+               "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv,"
+               "place-fallbacks{offload=false},verify-placement";
+  R.Model.Name = S.Config.Name;
+  R.Model.Source = S.Location;
+  R.Model.Format = import::getFormatName(S.Kind).str();
+  R.Model.Parameters = Stats.Parameters;
+  R.Model.WeightBytes = Stats.WeightBytes;
+  R.Model.Layers = S.Config.Layers;
+  R.Options.Strategy = L.Strategy;
+  R.Options.KVStrategy = "with-layer";
+  R.Options.Batch = 1;
+  R.Options.Context = Context;
+  R.Options.PrefillTokens = PrefillChunk;
+  for (ir::ValueId V : G.sharedValues())
+    if (G.getValue(V).Kind == ir::ValueKind::KVCache)
+      R.Options.KVDType = ir::getDTypeName(G.getValue(V).Type.Elem).str();
+  passes::CompileResult Compiled = unwrap(passes::compilePlan(G, C, R));
+
+  // What runs is what the plan file says, as for `strata run`.
+  std::string Text = plan::planToString(Compiled.Plan);
+  std::unique_ptr<Deployment> D(new Deployment);
+  D->Plan = unwrap(plan::parsePlan(Text, "plan.json"));
+  EXPECT_EQ(plan::planToString(D->Plan), Text) << "the plan's JSON round trip";
+
+  // Each device gets what the plan may use of it, as `strata run` gives.
+  std::vector<uint64_t> Caps;
+  for (const plan::Device &Dev : D->Plan.Devices)
+    Caps.push_back(Dev.CapacityBytes -
+                   std::min(Dev.CapacityBytes, Dev.ReserveBytes));
+  runtime::CpuBackend::Options BO;
+  BO.ThreadsPerDevice = 2; // several kernel threads, on any machine
+  D->Backend = std::make_unique<runtime::CpuBackend>(Caps, BO);
+  D->X = unwrap(runtime::Executor::create(D->Plan, *S.Tensors, *D->Backend));
+  if (llvm::Error E = D->X->load())
+    ADD_FAILURE() << describe(L) << ": " << llvm::toString(std::move(E));
+  return D;
+}
+
+/// The plan and the loaded executor put the model where the layout says:
+/// weights on every device, split tensors under the tensor strategy, and
+/// nothing found anywhere but where it was planned.
+void expectLayout(Deployment &D, const Layout &L) {
+  const plan::Plan &P = D.getPlan();
+  ASSERT_EQ(P.Devices.size(), L.Devices);
+  EXPECT_TRUE(P.Fallbacks.empty());
+  EXPECT_EQ(P.MultiDevice, L.Devices > 1);
+  if (L.Devices > 1) {
+    EXPECT_EQ(P.Strategy, L.Strategy);
+  }
+  bool Split = llvm::any_of(P.Buffers, [](const plan::Buffer &B) {
+    return B.Kind == "weight" && B.ShardInfo;
+  });
+  EXPECT_EQ(Split, L.Devices > 1 && llvm::StringRef(L.Strategy) == "tensor");
+  std::vector<runtime::DeviceContents> Found = D.executor().findContents();
+  ASSERT_EQ(Found.size(), L.Devices);
+  for (unsigned I = 0; I < L.Devices; ++I) {
+    EXPECT_GT(Found[I].Weights, 0u) << "device " << I;
+    EXPECT_GT(Found[I].KVCaches, 0u) << "device " << I;
+    EXPECT_EQ(Found[I].Misplaced, 0u) << "device " << I;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Generating
+//===----------------------------------------------------------------------===//
+
+/// One greedy generation, run by run: every run's last position, logits
+/// and greedy token, and the tokens generated.
+struct Trace {
+  std::vector<int64_t> Positions;
+  std::vector<std::vector<float>> Logits;
+  std::vector<int32_t> Chosen;
+  std::vector<int32_t> Generated;
+  unsigned PrefillRuns = 0, DecodeRuns = 0;
+};
+
+/// Feeds Prompt as the Generator does (whole prefill chunks, then one
+/// decode run per remaining token) and generates NewTokens tokens, keeping
+/// what every run returns.
+llvm::Expected<Trace> generate(runtime::Executor &X,
+                               llvm::ArrayRef<int32_t> Prompt) {
+  Trace T;
+  int64_t Pos = 0;
+  auto Run = [&](llvm::StringRef Program,
+                 llvm::ArrayRef<int32_t> Tokens) -> llvm::Expected<int32_t> {
+    std::vector<int32_t> Positions(Tokens.size());
+    std::iota(Positions.begin(), Positions.end(), static_cast<int32_t>(Pos));
+    std::vector<int32_t> Next;
+    std::vector<float> Logits;
+    if (llvm::Error E = X.run(Program, Tokens, Positions, Next, &Logits))
+      return E;
+    if (Next.size() != 1)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     Program + " returned " +
+                                         llvm::Twine(Next.size()) + " tokens");
+    Pos += Tokens.size();
+    T.Positions.push_back(Pos - 1);
+    T.Logits.push_back(std::move(Logits));
+    T.Chosen.push_back(Next[0]);
+    ++(Program == "prefill" ? T.PrefillRuns : T.DecodeRuns);
+    return Next[0];
+  };
+  const size_t Chunk = X.getTokensPerRun("prefill");
+  size_t At = 0;
+  int32_t Next = 0;
+  for (; Prompt.size() - At >= Chunk; At += Chunk) {
+    auto N = Run("prefill", Prompt.slice(At, Chunk));
+    if (!N)
+      return N.takeError();
+    Next = *N;
+  }
+  for (; At < Prompt.size(); ++At) {
+    auto N = Run("decode", Prompt.slice(At, 1));
+    if (!N)
+      return N.takeError();
+    Next = *N;
+  }
+  T.Generated.push_back(Next);
+  while (T.Generated.size() < NewTokens) {
+    auto N = Run("decode", llvm::ArrayRef<int32_t>(Next));
+    if (!N)
+      return N.takeError();
+    Next = *N;
+    T.Generated.push_back(Next);
+  }
+  return T;
+}
+
+/// The same generation through runtime::Generator, tokens only.
+llvm::Expected<std::vector<int32_t>>
+generateWithGenerator(runtime::Executor &X, llvm::ArrayRef<int32_t> Prompt) {
+  runtime::Generator Gen(X, runtime::SamplingOptions{});
+  std::vector<int32_t> Out;
+  auto First = Gen.start(Prompt);
+  if (!First)
+    return First.takeError();
+  Out.push_back(*First);
+  while (Out.size() < NewTokens) {
+    auto N = Gen.next(Out.back());
+    if (!N)
+      return N.takeError();
+    Out.push_back(*N);
+  }
+  return Out;
+}
+
+//===----------------------------------------------------------------------===//
+// Comparing
+//===----------------------------------------------------------------------===//
+
+/// The largest differences seen, for the summary each test prints.
+struct Agreement {
+  double MaxAbs = 0;    ///< max |runtime - reference| over all logits
+  double MaxScaled = 0; ///< the same, over the position's max |logit|
+  unsigned Runs = 0, NearTies = 0;
+
+  void print(llvm::StringRef What) const {
+    llvm::outs() << llvm::formatv("{0}: {1} runs, max |logit diff| {2:e2}, "
+                                  "{3:e2} of the logit scale; {4} near ties\n",
+                                  What, Runs, MaxAbs, MaxScaled, NearTies);
+  }
+};
+
+/// Checks every run of T against the reference logits of the sequence it
+/// ran on. Tol is relative to the position's logit scale (its largest
+/// |logit|). The greedy token must then be the reference's argmax unless
+/// another token's reference logit is within 2 * Diff of the maximum (Diff
+/// the run's largest logit difference): logits that far from the reference
+/// may order such a pair either way.
+void expectMatchesReference(const Trace &T, llvm::ArrayRef<int32_t> Prompt,
+                            const test::ReferenceLlama &Ref, double Tol,
+                            Agreement &A) {
+  std::vector<int32_t> Seq(Prompt.begin(), Prompt.end());
+  Seq.insert(Seq.end(), T.Generated.begin(), T.Generated.end() - 1);
+  std::vector<std::vector<double>> Expected = Ref.forward(Seq);
+  for (size_t R = 0; R < T.Positions.size(); ++R) {
+    SCOPED_TRACE(
+        llvm::formatv("run {0}, position {1}", R, T.Positions[R]).str());
+    const std::vector<double> &E = Expected[T.Positions[R]];
+    const std::vector<float> &L = T.Logits[R];
+    ASSERT_EQ(L.size(), E.size());
+    double Scale = 0, Diff = 0, Max = -INFINITY;
+    for (size_t I = 0; I < E.size(); ++I) {
+      Scale = std::max(Scale, std::fabs(E[I]));
+      Diff = std::max(Diff, std::fabs(double(L[I]) - E[I]));
+      Max = std::max(Max, E[I]);
+    }
+    EXPECT_LE(Diff, Tol * Scale);
+    A.MaxAbs = std::max(A.MaxAbs, Diff);
+    A.MaxScaled = std::max(A.MaxScaled, Diff / Scale);
+    ++A.Runs;
+
+    // The plan's argmax is the largest of the logits it returned.
+    int32_t Chosen = T.Chosen[R];
+    ASSERT_TRUE(Chosen >= 0 && size_t(Chosen) < L.size());
+    EXPECT_EQ(L[Chosen], *std::max_element(L.begin(), L.end()));
+
+    int32_t Argmax = std::max_element(E.begin(), E.end()) - E.begin();
+    unsigned Close =
+        llvm::count_if(E, [&](double V) { return V >= Max - 2 * Tol * Scale; });
+    if (Close > 1)
+      ++A.NearTies;
+    if (Close == 1)
+      EXPECT_EQ(Chosen, Argmax);
+    else
+      EXPECT_GE(E[Chosen], Max - 2 * Tol * Scale);
+  }
+}
+
+/// Got must be Want token for token. Where they first differ, the
+/// difference is accepted only if the reference had a near tie there (two
+/// logits within TieWindow of the scale), and the rest is not compared:
+/// the sequences have parted. TieWindow 0 demands identity.
+void expectSameTokens(llvm::ArrayRef<int32_t> Want, llvm::ArrayRef<int32_t> Got,
+                      llvm::ArrayRef<int32_t> Prompt,
+                      const test::ReferenceLlama &Ref, double TieWindow) {
+  ASSERT_EQ(Got.size(), Want.size());
+  auto Mismatch = std::mismatch(Want.begin(), Want.end(), Got.begin());
+  if (Mismatch.first == Want.end())
+    return;
+  size_t Step = Mismatch.first - Want.begin();
+  std::vector<int32_t> Seq(Prompt.begin(), Prompt.end());
+  Seq.insert(Seq.end(), Want.begin(), Want.begin() + Step);
+  std::vector<double> E = Ref.forward(Seq).back();
+  double Scale = 0, Max = -INFINITY;
+  for (double V : E) {
+    Scale = std::max(Scale, std::fabs(V));
+    Max = std::max(Max, V);
+  }
+  bool BothClose = E[Want[Step]] >= Max - TieWindow * Scale &&
+                   E[Got[Step]] >= Max - TieWindow * Scale;
+  EXPECT_TRUE(TieWindow > 0 && BothClose)
+      << "tokens differ from step " << Step << ": " << Want[Step] << " vs "
+      << Got[Step] << " (reference logits " << E[Want[Step]] << " and "
+      << E[Got[Step]] << ", max " << Max << ")";
+  if (BothClose)
+    llvm::outs() << llvm::formatv("tokens part at step {0} on a near tie of "
+                                  "the reference: {1} and {2}, max {3}\n",
+                                  Step, E[Want[Step]], E[Got[Step]], Max);
+}
+
+/// One prompt and what the single-device run made of it.
+struct Prompt {
+  std::string Name;
+  std::vector<int32_t> Tokens;
+};
+
+/// Runs every prompt on a deployment of L, checks its tokens against
+/// Baseline (when given) and its logits against the reference, and returns
+/// the tokens generated per prompt.
+std::vector<std::vector<int32_t>>
+checkLayout(const import::ModelSource &Source, const Layout &L,
+            llvm::ArrayRef<Prompt> Prompts, const test::ReferenceLlama &Ref,
+            double Tol, double TieWindow, Agreement &A,
+            const std::vector<std::vector<int32_t>> *Baseline = nullptr) {
+  SCOPED_TRACE(describe(L));
+  std::vector<std::vector<int32_t>> Out;
+  std::unique_ptr<Deployment> D = Deployment::create(Source, L);
+  expectLayout(*D, L);
+  // One executor for all prompts, longest first: later, shorter prompts
+  // run over KV-cache rows the earlier ones left, which attention must not
+  // see.
+  for (size_t I = 0; I < Prompts.size(); ++I) {
+    const Prompt &P = Prompts[I];
+    SCOPED_TRACE("prompt " + P.Name);
+    Trace T = unwrap(generate(D->executor(), P.Tokens));
+    size_t WholeChunks = P.Tokens.size() / PrefillChunk;
+    EXPECT_EQ(T.PrefillRuns, WholeChunks);
+    EXPECT_EQ(T.DecodeRuns,
+              P.Tokens.size() - WholeChunks * PrefillChunk + NewTokens - 1);
+    expectMatchesReference(T, P.Tokens, Ref, Tol, A);
+    EXPECT_EQ(unwrap(generateWithGenerator(D->executor(), P.Tokens)),
+              T.Generated)
+        << "runtime::Generator";
+    if (Baseline)
+      expectSameTokens((*Baseline)[I], T.Generated, P.Tokens, Ref, TieWindow);
+    Out.push_back(std::move(T.Generated));
+  }
+  return Out;
+}
+
+//===----------------------------------------------------------------------===//
+// Writing Hugging Face checkpoints
+//===----------------------------------------------------------------------===//
+
+/// bfloat16 of F, rounded to nearest even (the inputs are finite).
+uint16_t toBFloat16(float F) {
+  uint32_t Bits;
+  std::memcpy(&Bits, &F, 4);
+  Bits += 0x7fff + ((Bits >> 16) & 1);
+  return uint16_t(Bits >> 16);
+}
+
+struct NamedTensor {
+  std::string Name;
+  std::vector<int64_t> Dims;
+  std::vector<float> Values;
+};
+
+/// Writes Dir/config.json for a LlamaForCausalLM of shape S and
+/// Dir/model.safetensors holding Tensors as DType ("F32" or "BF16").
+void writeHFCheckpoint(llvm::StringRef Dir, const test::LlamaShape &S,
+                       llvm::ArrayRef<NamedTensor> Tensors,
+                       llvm::StringRef DType) {
+  std::string Config =
+      "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": "
+      "\"llama\", " +
+      llvm::formatv("\"vocab_size\": {0}, \"hidden_size\": {1}, "
+                    "\"intermediate_size\": {2}, \"num_hidden_layers\": {3}, "
+                    "\"num_attention_heads\": {4}, "
+                    "\"num_key_value_heads\": {5}, ",
+                    S.Vocab, S.Hidden, S.FFN, S.Layers, S.Heads, S.KVHeads)
+          .str() +
+      llvm::formatv("\"rms_norm_eps\": {0:e}, \"rope_theta\": {1:f1}, ",
+                    S.RMSNormEps, S.RopeTheta)
+          .str() +
+      "\"max_position_embeddings\": 256, \"hidden_act\": \"silu\", "
+      "\"tie_word_embeddings\": false, \"torch_dtype\": \"" +
+      (DType == "BF16" ? "bfloat16" : "float32") + "\"}";
+  test::writeFile((Dir + "/config.json").str(), Config);
+
+  test::SafeTensorsBuilder B;
+  std::string Data;
+  for (const NamedTensor &T : Tensors) {
+    B.add(T.Name, DType, T.Dims);
+    for (float V : T.Values) {
+      char Bytes[4];
+      if (DType == "BF16") {
+        uint16_t H = toBFloat16(V);
+        Bytes[0] = char(H & 0xff), Bytes[1] = char(H >> 8);
+        Data.append(Bytes, 2);
+      } else {
+        uint32_t U;
+        std::memcpy(&U, &V, 4);
+        for (int I = 0; I < 4; ++I)
+          Bytes[I] = char(U >> (8 * I));
+        Data.append(Bytes, 4);
+      }
+    }
+  }
+  ASSERT_EQ(Data.size(), B.dataBytes());
+  std::string Header = B.header();
+  Header.append((8 - Header.size() % 8) % 8, ' '); // aligned data
+  std::string File(8, '\0');
+  llvm::support::endian::write64le(File.data(), Header.size());
+  test::writeFile((Dir + "/model.safetensors").str(), File + Header + Data);
+}
+
+/// Hugging Face names of layer L's tensors and their shapes.
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+hfLayerTensors(const test::LlamaShape &S, int64_t L) {
+  std::string P = "model.layers." + std::to_string(L) + ".";
+  int64_t H = S.Hidden, Q = S.Heads * S.HeadDim, KV = S.KVHeads * S.HeadDim;
+  return {{P + "input_layernorm.weight", {H}},
+          {P + "self_attn.q_proj.weight", {Q, H}},
+          {P + "self_attn.k_proj.weight", {KV, H}},
+          {P + "self_attn.v_proj.weight", {KV, H}},
+          {P + "self_attn.o_proj.weight", {H, Q}},
+          {P + "post_attention_layernorm.weight", {H}},
+          {P + "mlp.gate_proj.weight", {S.FFN, H}},
+          {P + "mlp.up_proj.weight", {S.FFN, H}},
+          {P + "mlp.down_proj.weight", {H, S.FFN}}};
+}
+
+//===----------------------------------------------------------------------===//
+// stories260K
+//===----------------------------------------------------------------------===//
+
+/// stories260K as its model card describes it, written out here so that a
+/// misread GGUF header cannot reach the reference.
+test::LlamaShape storiesShape() {
+  test::LlamaShape S;
+  S.Vocab = 512;
+  S.Hidden = 64;
+  S.FFN = 172;
+  S.Layers = 5;
+  S.Heads = 8;
+  S.KVHeads = 4;
+  S.HeadDim = 8;
+  S.RMSNormEps = 1e-5;
+  S.RopeTheta = 10000;
+  S.RopeNeoX = false;
+  return S;
+}
+
+/// f32 kernels against a double reference: the logits of this model are a
+/// few units to a few tens, and single-precision rounding through five
+/// layers moves them by about 1e-6 of that. 1e-4 leaves two orders of
+/// magnitude, yet catches any real error (a wrong rotation pair, a head
+/// reading the wrong KV head, a stale cache row) which moves logits by a
+/// good fraction of their scale.
+constexpr double F32Tol = 1e-4;
+
+/// English prompts through the model's own tokenizer, longest first: one of
+/// more than two prefill chunks with a decode tail, one of exactly one
+/// chunk (its last run is a prefill), and short ones decoded token by token.
+std::vector<Prompt> storiesPrompts() {
+  runtime::Tokenizer Tok = unwrap(runtime::loadTokenizerFromGGUF(StoriesPath));
+  std::vector<Prompt> Out;
+  for (const char *Text :
+       {"Lily and Ben went to the park. They saw a big red ball and wanted "
+        "to play with it.",
+        "Once upon a time, there was a little girl", "A big cat",
+        "Tom had a dog"}) {
+    Out.push_back({Text, Tok.encode(Text)});
+  }
+  Out[1].Tokens.resize(PrefillChunk);
+  Out[1].Name = "(first 8 tokens of) " + Out[1].Name;
+  EXPECT_GT(Out[0].Tokens.size(), 2 * PrefillChunk);
+  EXPECT_NE(Out[0].Tokens.size() % PrefillChunk, 0u);
+  EXPECT_LT(Out[2].Tokens.size(), PrefillChunk);
+  EXPECT_LT(Out[3].Tokens.size(), PrefillChunk);
+  return Out;
+}
+
+TEST(StoriesModel, ConfigIsTheModelCards) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  test::LlamaShape W = storiesShape();
+  EXPECT_EQ(S.Config.Vocab, W.Vocab);
+  EXPECT_EQ(S.Config.Hidden, W.Hidden);
+  EXPECT_EQ(S.Config.FFN, W.FFN);
+  EXPECT_EQ(S.Config.Layers, W.Layers);
+  EXPECT_EQ(S.Config.Heads, W.Heads);
+  EXPECT_EQ(S.Config.KVHeads, W.KVHeads);
+  EXPECT_EQ(S.Config.HeadDim, W.HeadDim);
+  EXPECT_NEAR(S.Config.RMSNormEps, W.RMSNormEps, 1e-12);
+  EXPECT_EQ(S.Config.RopeTheta, W.RopeTheta);
+  EXPECT_EQ(S.Config.RopeNeoX, W.RopeNeoX);
+  EXPECT_FALSE(S.Config.TiedEmbeddings);
+  ASSERT_TRUE(S.Tensors);
+}
+
+/// The reference on its own: the model continues a story sensibly, which a
+/// broken reference (wrong RoPE pairing, wrong KV head) would not.
+TEST(StoriesModel, ReferenceTellsAStory) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  test::ReferenceLlama Ref =
+      unwrap(test::ReferenceLlama::load(storiesShape(), *S.Tensors));
+  runtime::Tokenizer Tok = unwrap(runtime::loadTokenizerFromGGUF(StoriesPath));
+  std::vector<int32_t> Seq = Tok.encode("Once upon a time");
+  size_t PromptSize = Seq.size();
+  for (int I = 0; I < 12; ++I) {
+    std::vector<double> L = Ref.forward(Seq).back();
+    Seq.push_back(std::max_element(L.begin(), L.end()) - L.begin());
+  }
+  runtime::Detokenizer D(Tok);
+  std::string Text;
+  for (size_t I = PromptSize; I < Seq.size(); ++I)
+    Text += D.decode(Seq[I]);
+  Text += D.finish();
+  // TinyStories openings: ", there was a little girl named Lily. ..."
+  EXPECT_TRUE(llvm::StringRef(Text).startswith(", there was a")) << Text;
+}
+
+class StoriesLayouts : public testing::TestWithParam<Layout> {};
+
+TEST_P(StoriesLayouts, GreedyTokensAndLogitsMatchReference) {
+  const Layout L = GetParam();
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  test::ReferenceLlama Ref =
+      unwrap(test::ReferenceLlama::load(storiesShape(), *S.Tensors));
+  std::vector<Prompt> Prompts = storiesPrompts();
+  Agreement A;
+  std::vector<std::vector<int32_t>> Baseline;
+  if (L.Devices > 1)
+    Baseline = checkLayout(S, {1, "pipeline"}, Prompts, Ref, F32Tol, 0, A);
+  checkLayout(S, L, Prompts, Ref, F32Tol, 0, A,
+              L.Devices > 1 ? &Baseline : nullptr);
+  A.print("stories260K " + describe(L));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Runtime, StoriesLayouts,
+    testing::Values(Layout{1, "pipeline"}, Layout{2, "pipeline"},
+                    Layout{2, "tensor"}, Layout{4, "pipeline"},
+                    Layout{4, "tensor"}),
+    [](const testing::TestParamInfo<Layout> &I) {
+      return std::to_string(I.param.Devices) + "Devices" +
+             (llvm::StringRef(I.param.Strategy) == "tensor" ? "Tensor"
+                                                            : "Pipeline");
+    });
+
+/// stories260K's weights as a Hugging Face checkpoint: the GGUF converter
+/// permuted q and k rows of each head from halves (HF row s * D/2 + i) to
+/// adjacent pairs (GGUF row 2i + s); undoing it gives the same model in the
+/// "neox" RoPE layout. Runtime and reference must both give the GGUF
+/// model's tokens and logits.
+TEST(StoriesModel, HuggingFaceExportRunsLikeTheGGUF) {
+  import::ModelSource G = unwrap(import::openModel(StoriesPath));
+  test::LlamaShape S = storiesShape();
+  S.RopeNeoX = true;
+  auto Read = [&](const std::string &Name, std::vector<int64_t> Dims) {
+    std::vector<double> V = unwrap(test::readTensor(*G.Tensors, Name, Dims));
+    return std::vector<float>(V.begin(), V.end()); // exact: they are f32
+  };
+  auto Unpermute = [&](std::vector<float> W, int64_t Heads) {
+    std::vector<float> Out(W.size());
+    int64_t D = S.HeadDim, H = S.Hidden;
+    for (int64_t Hd = 0; Hd < Heads; ++Hd)
+      for (int64_t Half = 0; Half < 2; ++Half)
+        for (int64_t I = 0; I < D / 2; ++I)
+          std::copy_n(&W[(Hd * D + 2 * I + Half) * H], H,
+                      &Out[(Hd * D + Half * D / 2 + I) * H]);
+    return Out;
+  };
+  const int64_t H = S.Hidden, V = S.Vocab;
+  std::vector<NamedTensor> Tensors;
+  Tensors.push_back(
+      {"model.embed_tokens.weight", {V, H}, Read("token_embd.weight", {V, H})});
+  const char *GGUFNames[] = {"attn_norm", "attn_q",      "attn_k",
+                             "attn_v",    "attn_output", "ffn_norm",
+                             "ffn_gate",  "ffn_up",      "ffn_down"};
+  for (int64_t L = 0; L < S.Layers; ++L) {
+    auto Names = hfLayerTensors(S, L);
+    for (size_t I = 0; I < Names.size(); ++I) {
+      std::vector<float> W =
+          Read(llvm::formatv("blk.{0}.{1}.weight", L, GGUFNames[I]).str(),
+               Names[I].second);
+      if (I == 1)
+        W = Unpermute(std::move(W), S.Heads);
+      if (I == 2)
+        W = Unpermute(std::move(W), S.KVHeads);
+      Tensors.push_back({Names[I].first, Names[I].second, std::move(W)});
+    }
+  }
+  Tensors.push_back(
+      {"model.norm.weight", {H}, Read("output_norm.weight", {H})});
+  Tensors.push_back({"lm_head.weight", {V, H}, Read("output.weight", {V, H})});
+
+  test::TempDir Dir;
+  std::string Folder = Dir.makeDir("stories260K-hf");
+  writeHFCheckpoint(Folder, S, Tensors, "F32");
+  import::ModelSource HF = unwrap(import::openModel(Folder));
+  EXPECT_TRUE(HF.Config.RopeNeoX);
+  test::ReferenceLlama RefGGUF =
+      unwrap(test::ReferenceLlama::load(storiesShape(), *G.Tensors));
+  test::ReferenceLlama RefHF =
+      unwrap(test::ReferenceLlama::load(S, *HF.Tensors));
+
+  std::vector<Prompt> Prompts = storiesPrompts();
+  // The reference's two RoPE layouts agree to double precision.
+  for (const Prompt &P : Prompts) {
+    std::vector<std::vector<double>> A = RefGGUF.forward(P.Tokens),
+                                     B = RefHF.forward(P.Tokens);
+    for (size_t Pos = 0; Pos < A.size(); ++Pos)
+      for (size_t I = 0; I < A[Pos].size(); ++I)
+        ASSERT_NEAR(A[Pos][I], B[Pos][I], 1e-9) << P.Name << " at " << Pos;
+  }
+
+  Agreement A;
+  std::vector<std::vector<int32_t>> Baseline =
+      checkLayout(G, {1, "pipeline"}, Prompts, RefGGUF, F32Tol, 0, A);
+  for (Layout L : {Layout{1, "pipeline"}, Layout{2, "tensor"}})
+    checkLayout(HF, L, Prompts, RefHF, F32Tol, 0, A, &Baseline);
+  A.print("stories260K as Hugging Face f32");
+}
+
+//===----------------------------------------------------------------------===//
+// A random bf16 Hugging Face Llama
+//===----------------------------------------------------------------------===//
+
+test::LlamaShape randomShape() {
+  test::LlamaShape S;
+  S.Vocab = 128;
+  S.Hidden = 64;
+  S.FFN = 96;
+  S.Layers = 3;
+  S.Heads = 4;
+  S.KVHeads = 2;
+  S.HeadDim = 16;
+  S.RMSNormEps = 1e-5;
+  S.RopeTheta = 10000;
+  S.RopeNeoX = true;
+  return S;
+}
+
+/// bf16 activations: every op's result is rounded to 8 significant bits
+/// (relative error up to 2^-9, about 0.2%), and about a dozen roundings per
+/// layer compound through three layers and the final norm and head, against
+/// a reference that rounds nothing. A few percent of the logit scale is what
+/// that costs; a real error (wrong pairing, wrong head, stale cache) costs
+/// tens of percent.
+constexpr double BF16Tol = 0.04;
+
+/// Uniform values in [-Amp, Amp] from a generator whose sequence the C++
+/// standard fixes (unlike its distributions), so every platform writes the
+/// same model.
+class Uniform {
+public:
+  explicit Uniform(uint32_t Seed) : Gen(Seed) {}
+  float operator()(double Amp) {
+    double U = double(Gen() >> 8) / double(1 << 24); // [0, 1)
+    return float((2 * U - 1) * Amp);
+  }
+
+private:
+  std::mt19937 Gen;
+};
+
+/// A random Llama: embeddings of about unit size, linear layers that keep
+/// the activations' scale (uniform in +-sqrt(3 / fan-in)), norm weights
+/// near 1, and a head scaled up so that the next token is usually clear.
+std::vector<NamedTensor> randomLlama(const test::LlamaShape &S, uint32_t Seed) {
+  Uniform U(Seed);
+  auto Make = [&](const std::string &Name, std::vector<int64_t> Dims,
+                  double Amp, double Offset = 0) {
+    int64_t Count = 1;
+    for (int64_t D : Dims)
+      Count *= D;
+    NamedTensor T{Name, Dims, std::vector<float>(Count)};
+    for (float &V : T.Values)
+      V = float(Offset + U(Amp));
+    return T;
+  };
+  std::vector<NamedTensor> Out;
+  Out.push_back(Make("model.embed_tokens.weight", {S.Vocab, S.Hidden}, 1.0));
+  for (int64_t L = 0; L < S.Layers; ++L)
+    for (auto &[Name, Dims] : hfLayerTensors(S, L))
+      Out.push_back(Dims.size() == 1
+                        ? Make(Name, Dims, 0.2, 1.0)
+                        : Make(Name, Dims, std::sqrt(3.0 / double(Dims[1]))));
+  Out.push_back(Make("model.norm.weight", {S.Hidden}, 0.2, 1.0));
+  Out.push_back(Make("lm_head.weight", {S.Vocab, S.Hidden},
+                     3 * std::sqrt(3.0 / double(S.Hidden))));
+  return Out;
+}
+
+TEST(RandomBF16Model, GreedyTokensAndLogitsMatchReference) {
+  test::LlamaShape S = randomShape();
+  test::TempDir Dir;
+  std::string Folder = Dir.makeDir("random-llama");
+  writeHFCheckpoint(Folder, S, randomLlama(S, 20240611), "BF16");
+  import::ModelSource M = unwrap(import::openModel(Folder));
+  ASSERT_TRUE(M.Tensors);
+  EXPECT_EQ(M.Config.HeadDim, S.HeadDim);
+  EXPECT_TRUE(M.Config.RopeNeoX);
+  for (const import::TensorDesc &T : M.Tensors->Tensors)
+    EXPECT_EQ(T.Type, ir::DType::BF16) << T.Name;
+  test::ReferenceLlama Ref = unwrap(test::ReferenceLlama::load(S, *M.Tensors));
+
+  // Token ids drawn at random, longest first, in the shapes the stories
+  // prompts have: chunks with a tail, exactly one chunk, decode only.
+  std::mt19937 Gen(7);
+  std::vector<Prompt> Prompts;
+  for (size_t Len : {21, 8, 5, 1}) {
+    Prompt P{"random " + std::to_string(Len), {}};
+    for (size_t I = 0; I < Len; ++I)
+      P.Tokens.push_back(int32_t(Gen() % S.Vocab));
+    Prompts.push_back(std::move(P));
+  }
+
+  Agreement A;
+  std::vector<std::vector<int32_t>> Baseline =
+      checkLayout(M, {1, "pipeline"}, Prompts, Ref, BF16Tol, 0, A);
+  for (Layout L : {Layout{2, "pipeline"}, Layout{2, "tensor"}})
+    checkLayout(M, L, Prompts, Ref, BF16Tol, 2 * BF16Tol, A, &Baseline);
+  A.print("random bf16 Llama");
+}
+
+} // namespace
+} // namespace strata
