@@ -91,6 +91,14 @@ public:
   virtual llvm::Error run(PreparedProgram &P) = 0;
   /// Waits until every stream of every device is idle.
   virtual void synchronize() = 0;
+  /// Hands back to the system the bytes of Region (Size bytes, allocated on
+  /// device D) from Keep on, which nothing needs until they are written
+  /// again: the arena bytes only prefill uses, at the end of prefill. A
+  /// backend that cannot does nothing.
+  virtual void releaseTail(unsigned D, void *Region, uint64_t Keep,
+                           uint64_t Size) {
+    (void)D, (void)Region, (void)Keep, (void)Size;
+  }
 };
 
 /// The kernels' element type for a plan's dtype name; an error for types

@@ -545,7 +545,7 @@ constexpr size_t MaxJitterPlacements = 64'000;
 /// order that differs each round. On small programs one unlucky choice
 /// costs a large share of the arena; there these rounds often find a
 /// smaller one (on random DAGs of up to 200 ops they cut the programs more
-/// than 5 % above the bound from about 4 % to well under 1 %).
+/// than 5 % above the bound from about 4 % to about 1 %).
 uint64_t jitterKey(unsigned Round, uint32_t Index, uint64_t Size,
                    uint64_t Pressure) {
   uint64_t X = Index + (Round + 1) * 0x9E3779B97F4A7C15ull; // SplitMix64

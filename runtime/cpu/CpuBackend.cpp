@@ -15,7 +15,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <sys/mman.h>
 #include <thread>
+#include <unistd.h>
 
 namespace strata::runtime {
 
@@ -237,6 +239,20 @@ std::optional<unsigned> CpuBackend::findDevice(const void *P) const {
   if (A >= It->second.first)
     return std::nullopt;
   return It->second.second;
+}
+
+void CpuBackend::releaseTail(unsigned, void *Region, uint64_t Keep,
+                             uint64_t Size) {
+  // Whole pages past Keep go back to the system; touching them again
+  // faults in zeroed pages. The cap still counts them: the plan says the
+  // device needs them for the next prefill.
+  long Page = sysconf(_SC_PAGESIZE);
+  uintptr_t Begin = reinterpret_cast<uintptr_t>(Region) + Keep;
+  uintptr_t End = reinterpret_cast<uintptr_t>(Region) + Size;
+  Begin = (Begin + Page - 1) / Page * Page;
+  End = End / Page * Page;
+  if (End > Begin)
+    madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
 }
 
 llvm::Error CpuBackend::copyToDevice(unsigned, void *Dst, const void *Src,

@@ -61,6 +61,8 @@ public:
   prepare(BoundProgram P) override;
   llvm::Error run(PreparedProgram &P) override;
   void synchronize() override {}
+  void releaseTail(unsigned D, void *Region, uint64_t Keep,
+                   uint64_t Size) override;
 
 private:
   std::vector<uint64_t> Caps;
