@@ -17,6 +17,29 @@ uint32_t baseOf(const plan::Plan &P, uint32_t B) {
   return B;
 }
 
+/// Per buffer (its base), the last step of each stream that touched it.
+using AccessMap =
+    llvm::DenseMap<uint32_t,
+                   llvm::SmallVector<std::pair<unsigned, uint32_t>, 2>>;
+
+/// Records that step I (St) touched each of its buffers.
+void noteAccesses(const plan::Plan &P, const plan::Step &St, uint32_t I,
+                  AccessMap &Map) {
+  auto Note = [&](uint32_t B) {
+    auto &Acc = Map[baseOf(P, B)];
+    for (auto &[Stream, Step] : Acc)
+      if (Stream == St.Stream) {
+        Step = I;
+        return;
+      }
+    Acc.push_back({St.Stream, I});
+  };
+  for (uint32_t B : St.Inputs)
+    Note(B);
+  for (uint32_t B : St.Outputs)
+    Note(B);
+}
+
 /// The previous occupants of the bytes each arena buffer takes, per device:
 /// an interval map from byte ranges to the buffer there last.
 class Occupancy {
@@ -76,31 +99,15 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
 
   // Each buffer's last access per stream, over the whole program (for the
   // bytes it leaves behind), and its last writer so far (for readers).
-  llvm::DenseMap<uint32_t, llvm::SmallVector<std::pair<unsigned, uint32_t>, 2>>
-      LastAccess;
-  for (uint32_t I = 0; I < N; ++I) {
-    const plan::Step &St = S.Steps[I];
-    auto Note = [&](uint32_t B) {
-      auto &Acc = LastAccess[baseOf(P, B)];
-      for (auto &[Stream, Step] : Acc)
-        if (Stream == St.Stream) {
-          Step = I;
-          return;
-        }
-      Acc.push_back({St.Stream, I});
-    };
-    for (uint32_t B : St.Inputs)
-      Note(B);
-    for (uint32_t B : St.Outputs)
-      Note(B);
-  }
+  AccessMap LastAccess;
+  for (uint32_t I = 0; I < N; ++I)
+    noteAccesses(P, S.Steps[I], I, LastAccess);
 
   // Dependencies of each step on steps of other streams.
   std::vector<llvm::SmallVector<uint32_t, 2>> Deps(N);
   llvm::DenseMap<uint32_t, uint32_t> LastWriter;
   // Accesses per buffer and stream up to the step being looked at.
-  llvm::DenseMap<uint32_t, llvm::SmallVector<std::pair<unsigned, uint32_t>, 2>>
-      SoFar;
+  AccessMap SoFar;
   std::vector<Occupancy> Arena(P.Devices.size());
   llvm::DenseMap<uint32_t, bool> Claimed;
   auto AddDep = [&](uint32_t Step, uint32_t On) {
@@ -133,19 +140,7 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
         AddDep(I, Step);
       LastWriter[B] = I;
     }
-    auto Note = [&](uint32_t B) {
-      auto &Acc = SoFar[baseOf(P, B)];
-      for (auto &[Stream, Step] : Acc)
-        if (Stream == St.Stream) {
-          Step = I;
-          return;
-        }
-      Acc.push_back({St.Stream, I});
-    };
-    for (uint32_t B : St.Inputs)
-      Note(B);
-    for (uint32_t B : St.Outputs)
-      Note(B);
+    noteAccesses(P, St, I, SoFar);
   }
   // Input buffers are claimed from the start; they have no predecessor.
 

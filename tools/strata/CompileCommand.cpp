@@ -227,20 +227,6 @@ Summary summarise(const plan::Plan &P) {
   return Out;
 }
 
-/// "0-9, 12" from a set of layer numbers.
-std::string ranges(const std::set<int64_t> &Ls) {
-  std::string Out;
-  for (auto It = Ls.begin(); It != Ls.end();) {
-    int64_t First = *It, Last = *It;
-    while (++It != Ls.end() && *It == Last + 1)
-      Last = *It;
-    Out += (Out.empty() ? "" : ", ") +
-           (First == Last ? std::to_string(First)
-                          : std::to_string(First) + "-" + std::to_string(Last));
-  }
-  return Out;
-}
-
 uint64_t freeBytes(const plan::Device &D) {
   uint64_t Used = D.WeightBytes + D.KVCacheBytes + D.ActivationBytes +
                   D.WorkspaceBytes + D.ReserveBytes;
@@ -272,13 +258,13 @@ void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
   OS << "\nlayers per device\n";
   for (const auto &[W, S] : Sum)
     if (!S.Layers.empty())
-      OS << llvm::formatv("  {0,-8} {1}\n", W, ranges(S.Layers));
+      OS << llvm::formatv("  {0,-8} {1}\n", W, formatRanges(S.Layers));
   OS << "\nKV cache per device\n";
   for (const auto &[W, S] : Sum)
     if (S.KVBuffers)
       OS << llvm::formatv("  {0,-8} {1,7} buffers {2,12}  layers {3}\n", W,
                           S.KVBuffers, formatBytes(S.KVBytes),
-                          ranges(S.KVLayers));
+                          formatRanges(S.KVLayers));
   OS << "\nmemory per device\n";
   OS << llvm::formatv(
       "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,6}\n", "device",
@@ -326,10 +312,10 @@ llvm::json::Value reportToJSON(const plan::Plan &P) {
         {"name", D.Name},
         {"weights", llvm::json::Object{{"tensors", int64_t(S.Tensors)},
                                        {"bytes", int64_t(S.WeightBytes)}}},
-        {"layers", ranges(S.Layers)},
+        {"layers", formatRanges(S.Layers)},
         {"kv_cache", llvm::json::Object{{"buffers", int64_t(S.KVBuffers)},
                                         {"bytes", int64_t(S.KVBytes)},
-                                        {"layers", ranges(S.KVLayers)}}},
+                                        {"layers", formatRanges(S.KVLayers)}}},
         {"memory",
          llvm::json::Object{{"weights", int64_t(D.WeightBytes)},
                             {"kv_cache", int64_t(D.KVCacheBytes)},

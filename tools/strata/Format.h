@@ -9,6 +9,7 @@
 #include "ir/Units.h"
 #include <cstdint>
 
+#include <set>
 #include <string>
 
 namespace strata::tool {
@@ -22,6 +23,8 @@ std::string formatFloat(double D);
 std::string plural(uint64_t N, llvm::StringRef Noun);
 /// Parses a size: "70GiB", "40GB", "512MiB", "64KiB", "1048576" (bytes).
 llvm::Expected<uint64_t> parseSize(llvm::StringRef Text);
+/// "0-9, 12" from a set of layer numbers; "" for none.
+std::string formatRanges(const std::set<int64_t> &Layers);
 
 } // namespace strata::tool
 

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
+#include "Format.h"
 
 #include "ir/Units.h"
 #include "ir/import/GGUFReader.h"
@@ -105,16 +106,8 @@ int usage(const llvm::Twine &Msg) {
 }
 
 std::string ranges(const std::set<int64_t> &Ls) {
-  std::string Out;
-  for (auto It = Ls.begin(); It != Ls.end();) {
-    int64_t First = *It, Last = *It;
-    while (++It != Ls.end() && *It == Last + 1)
-      Last = *It;
-    Out += (Out.empty() ? "" : ", ") +
-           (First == Last ? std::to_string(First)
-                          : std::to_string(First) + "-" + std::to_string(Last));
-  }
-  return Out.empty() ? "-" : Out;
+  std::string R = formatRanges(Ls);
+  return R.empty() ? "-" : R;
 }
 
 void reportMemory(const runtime::Executor &X, llvm::StringRef When) {

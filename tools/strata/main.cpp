@@ -34,8 +34,8 @@ static cl::opt<std::string>
 int main(int argc, char **argv) {
   llvm::InitLLVM X(argc, argv);
   const Command Commands[] = {getCompileCommand(), getDevicesCommand(),
-                              getInspectCommand(), getOptCommand(), getRunCommand(),
-                              getVerifyCommand()};
+                              getInspectCommand(), getOptCommand(),
+                              getRunCommand(),     getVerifyCommand()};
 
   // Show only Strata's options in --help, not those LLVM's libraries add.
   cl::HideUnrelatedOptions(getStrataCategory(), *cl::TopLevelSubCommand);
