@@ -371,21 +371,6 @@ llvm::Error Executor::run(llvm::StringRef Program,
     return E;
   if (llvm::Error E = B.run(*It->second))
     return E;
-  // The end-of-prefill cleanup point: the arena bytes only prefill needs
-  // are handed back until prefill runs again.
-  for (const plan::CleanupPoint &C : Plan.Cleanups) {
-    if (C.Kind != "end-of-prefill" || C.Program != Program)
-      continue;
-    for (const plan::Device &D : Plan.Devices) {
-      uint64_t Others = 0;
-      for (const plan::Device::ArenaUse &U : D.Arenas)
-        if (U.Program != Program)
-          Others = std::max(Others, U.Bytes);
-      if (Devices[D.Index].Arena && Others < D.ArenaRegionBytes)
-        B.releaseTail(D.Index, Devices[D.Index].Arena, Others,
-                      D.ArenaRegionBytes);
-    }
-  }
   for (const plan::ProgramValue &V : S->Outputs) {
     if (V.Buffers.empty())
       continue;
@@ -404,6 +389,21 @@ llvm::Error Executor::run(llvm::StringRef Program,
       Logits->resize(T->numElements());
       kernels::cpu::readF32({Raw.data(), T->Type}, 0, T->numElements(),
                             Logits->data());
+    }
+  }
+  // The end-of-prefill cleanup point, once the outputs are read: the arena
+  // bytes only prefill needs are handed back until prefill runs again.
+  for (const plan::CleanupPoint &C : Plan.Cleanups) {
+    if (C.Kind != "end-of-prefill" || C.Program != Program)
+      continue;
+    for (const plan::Device &D : Plan.Devices) {
+      uint64_t Others = 0;
+      for (const plan::Device::ArenaUse &U : D.Arenas)
+        if (U.Program != Program)
+          Others = std::max(Others, U.Bytes);
+      if (Devices[D.Index].Arena && Others < D.ArenaRegionBytes)
+        B.releaseTail(D.Index, Devices[D.Index].Arena, Others,
+                      D.ArenaRegionBytes);
     }
   }
   return llvm::Error::success();

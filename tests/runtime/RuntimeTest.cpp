@@ -480,6 +480,20 @@ uint16_t toBFloat16(float F) {
   return uint16_t(Bits >> 16);
 }
 
+/// binary16 of F, rounded to nearest even; F must be below 65504 in
+/// magnitude. Computed in double from the format's definition.
+uint16_t toHalf(float F) {
+  double A = std::fabs(double(F));
+  uint16_t Sign = std::signbit(F) ? 0x8000 : 0;
+  if (A < std::ldexp(1.0, -14)) // subnormal: a multiple of 2^-24
+    return Sign | uint16_t(std::nearbyint(std::ldexp(A, 24)));
+  int E = std::ilogb(A); // A = 2^E * (1 + M / 1024)
+  double M = std::nearbyint((std::ldexp(A, -E) - 1) * 1024);
+  // A mantissa rounded up to 1024 carries into the exponent, as the
+  // encoding's addition does by itself.
+  return Sign | uint16_t(((E + 15) << 10) + int(M));
+}
+
 struct NamedTensor {
   std::string Name;
   std::vector<int64_t> Dims;
@@ -505,7 +519,10 @@ void writeHFCheckpoint(llvm::StringRef Dir, const test::LlamaShape &S,
           .str() +
       "\"max_position_embeddings\": 256, \"hidden_act\": \"silu\", "
       "\"tie_word_embeddings\": false, \"torch_dtype\": \"" +
-      (DType == "BF16" ? "bfloat16" : "float32") + "\"}";
+      (DType == "BF16"  ? "bfloat16"
+       : DType == "F16" ? "float16"
+                        : "float32") +
+      "\"}";
   test::writeFile((Dir + "/config.json").str(), Config);
 
   test::SafeTensorsBuilder B;
@@ -514,8 +531,8 @@ void writeHFCheckpoint(llvm::StringRef Dir, const test::LlamaShape &S,
     B.add(T.Name, DType, T.Dims);
     for (float V : T.Values) {
       char Bytes[4];
-      if (DType == "BF16") {
-        uint16_t H = toBFloat16(V);
+      if (DType == "BF16" || DType == "F16") {
+        uint16_t H = DType == "BF16" ? toBFloat16(V) : toHalf(V);
         Bytes[0] = char(H & 0xff), Bytes[1] = char(H >> 8);
         Data.append(Bytes, 2);
       } else {
@@ -934,6 +951,7 @@ test::LlamaShape randomShape() {
 /// that costs; a real error (wrong pairing, wrong head, stale cache) costs
 /// tens of percent.
 constexpr double BF16Tol = 0.04;
+constexpr double F16Tol = BF16Tol / 4;
 
 /// Uniform values in [-Amp, Amp] from a generator whose sequence the C++
 /// standard fixes (unlike its distributions), so every platform writes the
@@ -1031,6 +1049,29 @@ TEST_F(RandomBF16Model, GreedyTokensAndLogitsMatchReference) {
   checkLayout(Source, {2, "tensor"}, Prompts, Ref, BF16Tol, 2 * BF16Tol, A,
               &Baseline);
   A.print("random bf16 Llama");
+}
+
+/// The same random model in f16 (11 significant bits, a quarter of
+/// bf16's rounding error): its own kernels and conversions, the same
+/// standards with a tolerance a quarter of bf16's.
+TEST(RandomF16Model, GreedyTokensAndLogitsMatchReference) {
+  test::LlamaShape S = randomShape();
+  test::TempDir Dir;
+  std::string Folder = Dir.makeDir("random-llama-f16");
+  writeHFCheckpoint(Folder, S, randomLlama(S, 20240611), "F16");
+  import::ModelSource Source = unwrap(import::openModel(Folder));
+  ASSERT_TRUE(Source.Tensors);
+  for (const import::TensorDesc &T : Source.Tensors->Tensors)
+    EXPECT_EQ(T.Type, ir::DType::F16) << T.Name;
+  test::ReferenceLlama Ref =
+      unwrap(test::ReferenceLlama::load(S, *Source.Tensors));
+  std::vector<Prompt> Prompts = randomPrompts(S);
+  Agreement A;
+  std::vector<std::vector<int32_t>> Baseline =
+      checkLayout(Source, {1, "pipeline"}, Prompts, Ref, F16Tol, 0, A);
+  checkLayout(Source, {2, "tensor"}, Prompts, Ref, F16Tol, 2 * F16Tol, A,
+              &Baseline);
+  A.print("random f16 Llama");
 }
 
 /// The largest move of any logit, relative to its position's logit scale,
