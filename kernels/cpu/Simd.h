@@ -130,11 +130,6 @@ loadI8Host(const int8_t *P) {
       _mm_loadl_epi64(reinterpret_cast<const __m128i *>(P)))));
 }
 
-/// F16C's scalar conversion, for q8_0's block scales.
-__attribute__((target("avx2,fma,f16c"))) STRATA_ALWAYS_INLINE float
-halfToFloatHost(uint16_t H) {
-  return _cvtsh_ss(H);
-}
 #endif
 
 /// The first N < Lanes elements of P, zeros after: the tail of a row goes
