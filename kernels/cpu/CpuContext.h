@@ -32,10 +32,10 @@ public:
 };
 
 /// Multiply-adds below which matmul and attention stay on the calling
-/// thread: about 50 us of f32 decode on one core, the time a worker took to
-/// wake on the 2-vCPU VM where BM_Kernels' BM_PoolWake and
-/// BM_MatVecThreshold measured it (docs/kernels.md). A runtime on quieter
-/// or larger machines may lower it.
+/// thread: about 40 us of f32 decode on one core of the development VM,
+/// several times what waking the pool's workers took there (BM_Kernels'
+/// BM_PoolWake and BM_MatVecThreshold; docs/kernels.md). A runtime may set
+/// its own per machine.
 constexpr int64_t DefaultParallelMinMACs = int64_t(1) << 19;
 
 struct CpuContext {
