@@ -425,6 +425,25 @@ private:
   bool fallbacks(const json::Object &Root, std::vector<Fallback> &Out);
   bool predictions(const json::Object &Root, Predictions &Out);
   bool streams(const json::Object &Root, Plan &P);
+  /// Reads Root[Key], an array of objects, into Out: one element each,
+  /// through Read(object, its path, element); stops at the first problem.
+  template <typename T, typename Fn>
+  bool objects(const json::Object &Root, StringRef Key, std::vector<T> &Out,
+               Fn Read) {
+    FieldPath Doc;
+    FieldPath At = Doc.field(Key);
+    const json::Array *A = array(Root, Doc, Key);
+    if (!A)
+      return false;
+    Out.resize(A->size());
+    for (size_t I = 0; I < A->size(); ++I) {
+      FieldPath Here = At.index(I);
+      const json::Object *O = object((*A)[I], Here);
+      if (!O || !Read(*O, Here, Out[I]))
+        return false;
+    }
+    return true;
+  }
   bool programs(const json::Object &Root, Plan &P);
   bool program(const json::Value &V, const FieldPath &At, const Plan &P,
                ProgramSchedule &Out);
@@ -893,21 +912,13 @@ bool PlanReader::buffers(const json::Object &Root, size_t NumDevices,
 
 bool PlanReader::fallbacks(const json::Object &Root,
                            std::vector<Fallback> &Out) {
-  FieldPath Doc;
-  FieldPath At = Doc.field("fallbacks");
-  const json::Array *A = array(Root, Doc, "fallbacks");
-  if (!A)
-    return false;
-  Out.resize(A->size());
-  for (size_t I = 0; I < A->size(); ++I) {
-    FieldPath Here = At.index(I);
-    const json::Object *O = object((*A)[I], Here);
-    if (!O || !string(*O, Here, "buffer", Out[I].Buffer) ||
-        !string(*O, Here, "kind", Out[I].Kind) ||
-        !string(*O, Here, "reason", Out[I].Reason))
-      return false;
-  }
-  return true;
+  return objects(
+      Root, "fallbacks", Out,
+      [&](const json::Object &O, const FieldPath &Here, Fallback &F) {
+        return string(O, Here, "buffer", F.Buffer) &&
+               string(O, Here, "kind", F.Kind) &&
+               string(O, Here, "reason", F.Reason);
+      });
 }
 
 bool PlanReader::predictions(const json::Object &Root, Predictions &Out) {
@@ -920,33 +931,26 @@ bool PlanReader::predictions(const json::Object &Root, Predictions &Out) {
 }
 
 bool PlanReader::streams(const json::Object &Root, Plan &P) {
-  FieldPath Doc;
-  FieldPath At = Doc.field("streams");
-  const json::Array *A = array(Root, Doc, "streams");
-  if (!A)
-    return false;
-  P.Streams.resize(A->size());
-  for (size_t I = 0; I < A->size(); ++I) {
-    FieldPath Here = At.index(I);
-    const json::Object *O = object((*A)[I], Here);
-    Stream &S = P.Streams[I];
-    if (!O || !integer(*O, Here, "device", S.Device) ||
-        !string(*O, Here, "kind", S.Kind))
-      return false;
-    if (S.Device >= P.Devices.size()) {
-      FieldPath DeviceAt = Here.field("device");
-      return fail(DeviceAt, formatv("device {0} does not exist (the plan has "
-                                    "{1})",
-                                    S.Device, P.Devices.size()));
-    }
-    if (S.Kind != "compute" && S.Kind != "copy") {
-      FieldPath KindAt = Here.field("kind");
-      return fail(KindAt, formatv("expected \"compute\" or \"copy\", got "
-                                  "\"{0}\"",
-                                  S.Kind));
-    }
-  }
-  return true;
+  return objects(
+      Root, "streams", P.Streams,
+      [&](const json::Object &O, const FieldPath &Here, Stream &S) {
+        if (!integer(O, Here, "device", S.Device) ||
+            !string(O, Here, "kind", S.Kind))
+          return false;
+        if (S.Device >= P.Devices.size()) {
+          FieldPath DeviceAt = Here.field("device");
+          return fail(DeviceAt, formatv("device {0} does not exist (the plan "
+                                        "has {1})",
+                                        S.Device, P.Devices.size()));
+        }
+        if (S.Kind != "compute" && S.Kind != "copy") {
+          FieldPath KindAt = Here.field("kind");
+          return fail(KindAt, formatv("expected \"compute\" or \"copy\", "
+                                      "got \"{0}\"",
+                                      S.Kind));
+        }
+        return true;
+      });
 }
 
 bool PlanReader::indexList(const json::Object &O, const FieldPath &At,
@@ -1126,30 +1130,24 @@ bool PlanReader::programs(const json::Object &Root, Plan &P) {
 }
 
 bool PlanReader::cleanups(const json::Object &Root, Plan &P) {
-  FieldPath Doc;
-  FieldPath At = Doc.field("cleanups");
-  const json::Array *A = array(Root, Doc, "cleanups");
-  if (!A)
-    return false;
-  P.Cleanups.resize(A->size());
-  for (size_t I = 0; I < A->size(); ++I) {
-    FieldPath Here = At.index(I);
-    const json::Object *O = object((*A)[I], Here);
-    CleanupPoint &C = P.Cleanups[I];
-    if (!O || !string(*O, Here, "kind", C.Kind) ||
-        !string(*O, Here, "program", C.Program) ||
-        !string(*O, Here, "reason", C.Reason) ||
-        !indexList(*O, Here, "buffers", P.Buffers.size(), "buffer", C.Buffers))
-      return false;
-    C.After.reset();
-    if (O->get("after")) {
-      uint32_t After = 0;
-      if (!integer(*O, Here, "after", After))
-        return false;
-      C.After = After;
-    }
-  }
-  return true;
+  return objects(
+      Root, "cleanups", P.Cleanups,
+      [&](const json::Object &O, const FieldPath &Here, CleanupPoint &C) {
+        if (!string(O, Here, "kind", C.Kind) ||
+            !string(O, Here, "program", C.Program) ||
+            !string(O, Here, "reason", C.Reason) ||
+            !indexList(O, Here, "buffers", P.Buffers.size(), "buffer",
+                       C.Buffers))
+          return false;
+        C.After.reset();
+        if (!O.get("after"))
+          return true;
+        uint32_t After = 0;
+        if (!integer(O, Here, "after", After))
+          return false;
+        C.After = After;
+        return true;
+      });
 }
 
 Expected<Plan> PlanReader::read(const json::Value &RootValue) {
