@@ -122,7 +122,8 @@ TEST(ClusterTest, A100_40GBFigures) {
 }
 
 TEST(ClusterTest, PeakFlopsByType) {
-  const Device &A100 = parse("A100-40GB").Devices[0];
+  // Copies: the parsed clusters are temporaries.
+  const Device A100 = parse("A100-40GB").Devices[0];
   EXPECT_EQ(A100.peakFlops(ir::DType::F32), 19.5e12);
   EXPECT_EQ(A100.peakFlops(ir::DType::F64), 19.5e12);
   EXPECT_EQ(A100.peakFlops(ir::DType::F16), 312e12);
@@ -130,9 +131,9 @@ TEST(ClusterTest, PeakFlopsByType) {
   EXPECT_EQ(A100.peakFlops(ir::DType::F8E4M3), 312e12); // no fp8: bf16
   EXPECT_EQ(A100.peakFlops(ir::DType::Q4_K), 624e12);
   EXPECT_EQ(A100.peakFlops(ir::DType::I8), 624e12);
-  const Device &H100 = parse("H100").Devices[0];
+  const Device H100 = parse("H100").Devices[0];
   EXPECT_EQ(H100.peakFlops(ir::DType::F8E4M3), 1979e12);
-  const Device &CPU = parse("cpu:1x1MiB").Devices[0];
+  const Device CPU = parse("cpu:1x1MiB").Devices[0];
   EXPECT_EQ(CPU.peakFlops(ir::DType::Q8_0), 50e9); // no int8: bf16
 }
 
