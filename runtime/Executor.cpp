@@ -217,7 +217,8 @@ llvm::Error Executor::bindProgram(const plan::ProgramSchedule &S) {
   return llvm::Error::success();
 }
 
-llvm::Error Executor::load(const Progress &Report) {
+llvm::Error Executor::load(const Progress &Report,
+                           const std::atomic<bool> *Stop) {
   // Regions, at exactly their planned sizes.
   Devices.resize(Plan.Devices.size());
   for (const plan::Device &D : Plan.Devices) {
@@ -250,6 +251,10 @@ llvm::Error Executor::load(const Progress &Report) {
     for (uint32_t I = 0; I < Plan.Buffers.size(); ++I) {
       if (Plan.Buffers[I].Kind != "weight")
         continue;
+      if (Stop && Stop->load())
+        return error(llvm::formatv("interrupted while loading weights ({0} "
+                                   "of {1} bytes loaded)",
+                                   Done, Total));
       if (llvm::Error E = loadWeight(I, Scratch))
         return E;
       Done += Plan.Buffers[I].Bytes;

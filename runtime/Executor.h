@@ -19,6 +19,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
@@ -53,8 +54,11 @@ public:
   ~Executor();
 
   /// Allocates, loads every weight, verifies where they are, prepares the
-  /// programs, and acts on the after-load cleanup point.
-  llvm::Error load(const Progress &P = {});
+  /// programs, and acts on the after-load cleanup point. Once Stop is set
+  /// (Ctrl-C), loading ends at the next weight with an error; what was
+  /// allocated is handed back when the executor goes.
+  llvm::Error load(const Progress &P = {},
+                   const std::atomic<bool> *Stop = nullptr);
 
   /// Runs a program once: Tokens and Positions ([batch, tokens] each) are
   /// written to every device that reads them; returns the greedy next

@@ -225,6 +225,11 @@ struct ModelInfo {
   uint64_t Parameters = 0;
   uint64_t WeightBytes = 0;
   int64_t Layers = 0;
+  /// A digest of the model files' sizes and sampled bytes of each weight
+  /// (import::sampleContentDigest), so that a file changed or truncated
+  /// after compiling is refused before anything runs; empty where no files
+  /// were read (presets, .sir graphs).
+  std::string ContentDigest;
 };
 
 struct Options {

@@ -137,6 +137,8 @@ public:
       J.attribute("format_version", FormatVersion);
       const ModelInfo &M = P.Model;
       J.attributeObject("model", [&] {
+        if (!M.ContentDigest.empty())
+          J.attribute("content_digest", text(M.ContentDigest));
         J.attribute("fingerprint", text(M.Fingerprint));
         J.attribute("format", text(M.Format));
         J.attribute("layers", M.Layers);
@@ -603,6 +605,9 @@ bool PlanReader::model(const json::Object &Root, ModelInfo &M) {
   FieldPath Doc;
   FieldPath At = Doc.field("model");
   const json::Object *O = object(Root, Doc, "model");
+  if (O && O->get("content_digest") &&
+      !string(*O, At, "content_digest", M.ContentDigest))
+    return false;
   return O && string(*O, At, "name", M.Name) &&
          string(*O, At, "source", M.Source) &&
          string(*O, At, "format", M.Format) &&

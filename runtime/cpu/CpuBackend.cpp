@@ -204,7 +204,8 @@ llvm::Expected<void *> CpuBackend::allocate(unsigned D, uint64_t Bytes,
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         llvm::formatv("out of memory: this machine could not give cpu:{0}'s "
-                      "{1} {2} bytes",
+                      "{1} {2} bytes; free memory, or compile a plan that "
+                      "needs less (a smaller --context or --batch)",
                       D, What, Bytes)
             .str());
   std::memset(P, 0, Rounded);
@@ -393,6 +394,13 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
                waitAtLeast(P.Events[E], Gen);
              if (P.Failed.load())
                return;
+             if (Opts.BeforeStep)
+               if (llvm::Error E = Opts.BeforeStep(St)) {
+                 Fail(llvm::formatv("step {0} ({1} '{2}'): {3}", I, St.Step->Op,
+                                    St.Step->Name, llvm::toString(std::move(E)))
+                          .str());
+                 return;
+               }
              if (St.Step->Collective) {
                std::string Err;
                if (!runCollective(P, St, Err)) {

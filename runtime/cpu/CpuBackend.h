@@ -40,6 +40,11 @@ public:
     /// Called after each step with its wall time, from the device's worker
     /// thread (DEBUG=2's per-step detail); must be thread-safe.
     std::function<void(const BoundStep &, double Seconds)> OnStep;
+    /// Called before each step, from the device's worker thread; an error
+    /// fails the run as a failing kernel does: the other devices stop at
+    /// their next wait or collective. Tests inject faults with it; must be
+    /// thread-safe.
+    std::function<llvm::Error(const BoundStep &)> BeforeStep;
   };
   /// One virtual device per entry of Caps, each able to allocate that many
   /// bytes.

@@ -35,3 +35,8 @@ else:
         has_gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
     if not has_gpu:
         config.available_features.add("no-gpu")
+    # Sanitizer builds (scripts/sanitize.sh): some tests cannot run there.
+    if "-fsanitize=address" in config.cxx_flags:
+        config.available_features.add("asan")
+    if "-fsanitize=thread" in config.cxx_flags:
+        config.available_features.add("tsan")

@@ -822,6 +822,78 @@ TEST(StoriesModel, PrefillOutputsAreReadBeforeTheArenaIsReleased) {
   A.print("stories260K, released bytes overwritten");
 }
 
+/// Runtime faults: a step failing on one device's worker mid-program stops
+/// the run on every device (no hang at a wait or a collective) with the
+/// step named, leaves the executor usable, and every byte goes back when
+/// the executor does; so does loading stopped by Ctrl-C.
+TEST(StoriesModel, AFailingStepStopsEveryDeviceCleanly) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  std::vector<int32_t> Prompt = storiesPrompts()[0].Tokens;
+  for (Layout L : {Layout{2, "tensor"}, Layout{4, "pipeline"}}) {
+    SCOPED_TRACE(describe(L));
+    std::unique_ptr<Deployment> D = Deployment::create(S, L);
+    Trace Want = unwrap(generate(D->executor(), Prompt));
+    const plan::Plan &P = D->getPlan();
+
+    std::vector<uint64_t> Caps(P.Devices.size(), 16u << 20);
+    std::atomic<bool> Inject{true};
+    std::atomic<unsigned> Injected{0};
+    runtime::CpuBackend::Options BO;
+    BO.ThreadsPerDevice = 2;
+    // The last device fails at its fifth step of decode.
+    const unsigned Victim = P.Devices.size() - 1;
+    const plan::ProgramSchedule *Decode = P.findProgram("decode");
+    ASSERT_NE(Decode, nullptr);
+    std::optional<unsigned> FailAt;
+    for (unsigned I = 0, Seen = 0; I < Decode->Steps.size() && !FailAt; ++I)
+      if (P.Streams[Decode->Steps[I].Stream].Device == Victim && ++Seen == 5)
+        FailAt = I;
+    ASSERT_TRUE(FailAt.has_value());
+    const std::string FailName = Decode->Steps[*FailAt].Name;
+    BO.BeforeStep = [&](const runtime::BoundStep &St) -> llvm::Error {
+      if (!Inject.load() || St.Device != Victim || St.Index != *FailAt ||
+          St.Step->Name != FailName)
+        return llvm::Error::success();
+      ++Injected;
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "injected fault");
+    };
+    {
+      runtime::CpuBackend B(Caps, BO);
+      auto X = unwrap(runtime::Executor::create(P, *S.Tensors, B));
+      ASSERT_FALSE(bool(X->load()));
+      std::vector<int32_t> Next;
+      llvm::Error E = X->run("decode", {1}, {0}, Next, nullptr);
+      ASSERT_TRUE(bool(E));
+      std::string Msg = llvm::toString(std::move(E));
+      EXPECT_NE(Msg.find("injected fault"), std::string::npos) << Msg;
+      EXPECT_NE(Msg.find("step "), std::string::npos) << Msg;
+      EXPECT_EQ(Injected.load(), 1u);
+
+      // Without the fault the same executor generates what a fresh one
+      // does.
+      Inject.store(false);
+      Trace Got = unwrap(generate(*X, Prompt));
+      EXPECT_EQ(Got.Generated, Want.Generated) << "after a failed run";
+      X.reset();
+      for (unsigned Dev = 0; Dev < P.Devices.size(); ++Dev)
+        EXPECT_EQ(B.getAllocatedBytes(Dev), 0u) << "cpu:" << Dev;
+    }
+
+    // Ctrl-C while loading: an error, and nothing left allocated.
+    runtime::CpuBackend B(Caps, {});
+    auto X = unwrap(runtime::Executor::create(P, *S.Tensors, B));
+    std::atomic<bool> Stop{true};
+    llvm::Error E = X->load({}, &Stop);
+    ASSERT_TRUE(bool(E));
+    EXPECT_NE(llvm::toString(std::move(E)).find("interrupted while loading"),
+              std::string::npos);
+    X.reset();
+    for (unsigned Dev = 0; Dev < P.Devices.size(); ++Dev)
+      EXPECT_EQ(B.getAllocatedBytes(Dev), 0u) << "cpu:" << Dev;
+  }
+}
+
 class StoriesLayouts : public testing::TestWithParam<Layout> {};
 
 TEST_P(StoriesLayouts, GreedyTokensAndLogitsMatchReference) {

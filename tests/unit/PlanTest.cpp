@@ -28,7 +28,8 @@ Plan fullPlan() {
              std::string(64, 'a'),
              292000,
              1168000,
-             5};
+             5,
+             std::string(64, 'c')};
   P.ClusterSpec = "cpu:2x64MiB";
   // Canonical (compact, sorted keys): what parsePlan stores.
   P.ClusterJSON = R"({"devices":[{"index":0,"kind":"cpu","memory_bandwidth":)"
@@ -114,7 +115,7 @@ Plan fullPlan() {
 /// The smallest plan: one device, one buffer; its text is the golden below.
 Plan tinyPlan() {
   Plan P;
-  P.Model = {"m", "preset:m", "preset", "ff", 10, 40, 1};
+  P.Model = {"m", "preset:m", "preset", "ff", 10, 40, 1, ""};
   P.ClusterSpec = "cpu:1x1MiB";
   P.Opts = {"auto", "with-layer", 1, 8, 8, "f32", false};
   P.Strategy = "pipeline";

@@ -16,6 +16,7 @@
 
 #include "ir/Verifier.h"
 #include "ir/cluster/Cluster.h"
+#include "ir/import/ContentDigest.h"
 #include "ir/import/Lowering.h"
 #include "ir/import/ModelSource.h"
 #include "ir/import/ModelStats.h"
@@ -424,6 +425,12 @@ int runCompile() {
   Model.Source = ModelSpec;
   Model.Format = FromText ? "sir" : import::getFormatName(Source->Kind).str();
   Model.Fingerprint = passes::fingerprintGraph(*Graph);
+  if (!FromText && Source->Tensors) {
+    auto Digest = import::sampleContentDigest(*Source->Tensors);
+    if (!Digest)
+      return fail(ModelSpec + ": " + llvm::toString(Digest.takeError()));
+    Model.ContentDigest = std::move(*Digest);
+  }
   Model.Parameters = Stats->Parameters;
   Model.WeightBytes = Stats->WeightBytes;
   Model.Layers = FromText ? 0 : Source->Config.Layers;

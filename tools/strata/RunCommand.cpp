@@ -11,8 +11,10 @@
 
 #include "Command.h"
 #include "Format.h"
+#include "Interrupt.h"
 
 #include "ir/Units.h"
+#include "ir/import/ContentDigest.h"
 #include "ir/import/GGUFReader.h"
 #include "ir/import/ModelSource.h"
 #include "ir/plan/Plan.h"
@@ -32,6 +34,7 @@
 #include "spdlog/spdlog.h"
 
 #include <chrono>
+#include <optional>
 #include <set>
 
 namespace cl = llvm::cl;
@@ -184,31 +187,53 @@ int runRun() {
       spdlog::debug("step {:4} cpu:{} {:<10} {:<24} {:8.2f} us", S.Index,
                     S.Device, S.Step->Op, S.Step->Name, Seconds * 1e6);
     };
+  // The bytes must be those the plan was compiled from: checked once the
+  // executor has found the same tensors (a plan for another model gets
+  // that message), before anything is allocated or run.
+  std::optional<std::string> Digest;
+  if (!Plan->Model.ContentDigest.empty()) {
+    auto D = import::sampleContentDigest(*Source->Tensors);
+    if (!D)
+      return fail(llvm::toString(D.takeError()));
+    Digest = std::move(*D);
+  }
   runtime::CpuBackend Backend(Caps, BO);
   auto X = runtime::Executor::create(*Plan, std::move(*Source->Tensors),
                                      Backend, !UnsafeSkipVerify);
   if (!X)
     return fail(PlanPath + " with " + ModelPath + ": " +
                 llvm::toString(X.takeError()));
+  if (Digest && *Digest != Plan->Model.ContentDigest)
+    return fail(ModelPath + ": the weights changed after " + PlanPath +
+                " was compiled (content digest " + Digest->substr(0, 16) +
+                "..., the plan has " + Plan->Model.ContentDigest.substr(0, 16) +
+                "...): compile the plan again for these files");
 
+  // From here on Ctrl-C stops at the next weight or token, and everything
+  // is released on the way out.
+  InterruptScope Interrupt;
   bool Bar = llvm::sys::Process::StandardErrIsDisplayed();
   auto LoadBegin = std::chrono::steady_clock::now();
   int LastPercent = -1;
-  llvm::Error E = (*X)->load([&](uint64_t Done, uint64_t Total) {
-    if (!Bar || !Total)
-      return;
-    int Percent = static_cast<int>(100 * Done / Total);
-    if (Percent == LastPercent)
-      return;
-    LastPercent = Percent;
-    llvm::errs() << llvm::formatv("\rloading weights [{0,-40}] {1,3}% {2}",
-                                  std::string(Percent * 40 / 100, '#'), Percent,
-                                  ir::formatBytes(Done));
-  });
+  llvm::Error E = (*X)->load(
+      [&](uint64_t Done, uint64_t Total) {
+        if (!Bar || !Total)
+          return;
+        int Percent = static_cast<int>(100 * Done / Total);
+        if (Percent == LastPercent)
+          return;
+        LastPercent = Percent;
+        llvm::errs() << llvm::formatv("\rloading weights [{0,-40}] {1,3}% {2}",
+                                      std::string(Percent * 40 / 100, '#'),
+                                      Percent, ir::formatBytes(Done));
+      },
+      &InterruptScope::flag());
   if (Bar && LastPercent >= 0)
     llvm::errs() << "\n";
-  if (E)
-    return fail(llvm::toString(std::move(E)));
+  if (E) {
+    fail(llvm::toString(std::move(E)));
+    return InterruptScope::requested() ? InterruptedExitCode : 1;
+  }
   double LoadSeconds = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - LoadBegin)
                            .count();
@@ -284,7 +309,7 @@ int runRun() {
       else
         llvm::outs() << " " << Token;
       llvm::outs().flush();
-      if (Made >= NumTokens)
+      if (Made >= NumTokens || InterruptScope::requested())
         break;
       if (Gen.getPosition() >= Gen.getContext()) {
         spdlog::warn("stopped: the context of {} tokens is full",
@@ -302,6 +327,11 @@ int runRun() {
   llvm::outs() << "\n";
   llvm::outs().flush();
   reportMemory(**X, "during decode");
+  if (InterruptScope::requested()) {
+    llvm::WithColor::error(llvm::errs(), "strata run")
+        << "interrupted after " << Made << " generated token(s)\n";
+    return InterruptedExitCode;
+  }
 
   if (Bench) {
     const runtime::GenerationStats &S = Gen.getStats();
