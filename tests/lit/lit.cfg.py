@@ -35,3 +35,10 @@ else:
         has_gpu = subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
     if not has_gpu:
         config.available_features.add("no-gpu")
+    # The visualiser's tests render DOT with Graphviz and open the HTML
+    # report in headless Chromium (scripts/install-deps.sh installs both);
+    # where either is missing those tests are reported UNSUPPORTED.
+    if shutil.which("dot"):
+        config.available_features.add("graphviz")
+    if shutil.which("chromium"):
+        config.available_features.add("chromium")

@@ -25,7 +25,7 @@ struct Unit {
   std::string Shape = "box";
   std::string Fill; ///< A Graphviz colour.
   std::optional<int64_t> Layer;
-  size_t Steps = 0;
+  size_t Steps = 0; ///< Collapsed: the steps it stands for.
 };
 
 std::string deviceColour(unsigned D) {
@@ -114,8 +114,9 @@ private:
                         llvm::StringRef Indent) {
     OS << Indent << U.Id << " [label=\"";
     writeDotText(OS, U.Label);
-    if (U.Steps > 1)
-      writeDotText(OS, "\n" + std::to_string(U.Steps) + " steps");
+    if (U.Steps) // a collapsed node: how many steps it stands for
+      writeDotText(OS, "\n" + std::to_string(U.Steps) +
+                           (U.Steps == 1 ? " step" : " steps"));
     OS << "\"";
     if (U.Shape != "box")
       OS << ", shape=" << U.Shape;
