@@ -186,7 +186,20 @@ const char HtmlReportScript[] = R"js(
   progSel.addEventListener('change', draw);
   window.addEventListener('resize', draw);
 
-  renderTable();
+  // A link may choose what is shown: #filter=WORDS&device=N&program=NAME.
+  var hash = {};
+  location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
+    var eq = kv.indexOf('=');
+    if (eq > 0) hash[kv.slice(0, eq)] = decodeURIComponent(kv.slice(eq + 1));
+  });
+  if (hash.device && data.devices[+hash.device]) devSel.value = hash.device;
+  data.programs.forEach(function (g, k) { if (g.name === hash.program) progSel.value = k; });
+  if (hash.filter) {
+    $('filter').value = hash.filter;
+    applyFilter();
+  } else {
+    renderTable();
+  }
   draw();
   $('status').textContent = 'report ready: ' + N + ' buffers on ' + data.devices.length + ' devices';
   document.body.setAttribute('data-ready', 'yes');
