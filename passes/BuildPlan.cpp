@@ -11,6 +11,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <set>
 
 namespace strata::passes {
@@ -105,6 +106,20 @@ std::string fingerprintGraph(const ir::Graph &G) {
                                          Val.Type.Dims.dims().end())});
   }
   return plan::planFingerprint(Sigs);
+}
+
+/// Runs Stage and records its wall time as the pass manager records a
+/// pass's (statistic "time-us"), so that --time-passes lists it too.
+template <typename StageT>
+static llvm::Error timeStage(PassContext &Ctx, llvm::StringRef Name,
+                             StageT Stage) {
+  auto Start = std::chrono::steady_clock::now();
+  llvm::Error E = Stage();
+  Ctx.addStatistic(Name, "time-us",
+                   std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - Start)
+                       .count());
+  return E;
 }
 
 llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
@@ -223,11 +238,14 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
 
   // The steps, then where their buffers go, then who waits for whom (the
   // waits depend on which buffers share bytes).
-  if (llvm::Error E = buildSchedules(G, P))
+  if (llvm::Error E = timeStage(Ctx, "build-schedules",
+                                [&] { return buildSchedules(G, P); }))
     return E;
-  if (llvm::Error E = planMemory(P))
+  if (llvm::Error E =
+          timeStage(Ctx, "plan-memory", [&] { return planMemory(P); }))
     return E;
-  if (llvm::Error E = insertSyncPoints(P))
+  if (llvm::Error E = timeStage(Ctx, "insert-sync-points",
+                                [&] { return insertSyncPoints(P); }))
     return E;
   return P;
 }

@@ -54,8 +54,10 @@ constexpr double MaxFlops = 1e18;     // 1 EFLOP/s.
 constexpr double MaxLatencyMicros = 1e6;
 
 // The runtime reserve (HARDWARE.md section 3). The CUDA context with lazy
-// loading is 287-400 MB [26-28]; B200's idle context is ~0.7 GiB [29].
-constexpr uint64_t ContextBytes = 512 * MiB;
+// loading is 287-400 MB [26-28], but measured on an H200 (driver 580, CUDA
+// 13) it took 527 MiB (docs/cluster.md); B200's idle context is ~0.7 GiB
+// [29].
+constexpr uint64_t ContextBytes = 576 * MiB;
 constexpr uint64_t BlackwellContextBytes = 768 * MiB;
 // cuBLAS's recommended workspace [30].
 constexpr uint64_t CuBLASHopperBytes = 32 * MiB;

@@ -686,14 +686,16 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
   BestFitPacker Packer(Jobs, NumBlocks);
   // Packs in the order Sorted gives; keeps the result if it is smaller.
   // An ordering is dropped once its arena reaches the best so far.
-  auto Try = [&](const llvm::Twine &Name) {
-    uint64_t Size = Packer.pack(Sorted, Offsets, Result.Size);
+  std::vector<Keyed> BestOrder;
+  auto Try = [&](const llvm::Twine &Name, uint64_t Bound) {
+    uint64_t Size = Packer.pack(Sorted, Offsets, Bound);
     if (Size < Result.Size) {
       Result.Size = Size;
       Result.Ordering = Name.str();
-      std::swap(Result.Offsets, Offsets);
+      Result.Offsets = Offsets;
+      BestOrder = Sorted;
     }
-    return Packer.placed();
+    return Size;
   };
   // Nothing beats the lower bound: once there, the search stops.
   size_t Placements = 0;
@@ -703,7 +705,29 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
       break;
     sortPositions(
         N, [&](uint32_t P) { return O.Key(Jobs[P]); }, Sorted, Scratch);
-    Placements += Try(O.Name);
+    Try(O.Name, Result.Size);
+    Placements += Packer.placed();
+  }
+  // Squeaky wheel: the buffers that ended above the lower bound go first in
+  // the next round, the others keeping their order. Where one layer of a
+  // long repeating program differs from the rest (the last, say), the size
+  // orderings place its buffers in an order that suits the other layers
+  // and leave one of them no gap; placed first, it takes one and the rest
+  // fit around it. One round takes every preset's programs to the bound.
+  for (unsigned R = 0; R < Search.SqueakyRounds && !BestOrder.empty() &&
+                       Result.Size != Result.LowerBound &&
+                       Placements + N <= Search.MaxPlacements;
+       ++R) {
+    if (R == 0)
+      Sorted = BestOrder;
+    llvm::ArrayRef<uint64_t> Last = R == 0 ? Result.Offsets : Offsets;
+    auto High = [&](const Keyed &K) {
+      const Job &J = Jobs[K.Pos];
+      return Last[J.Index] + J.Size > Result.LowerBound;
+    };
+    std::stable_partition(Sorted.begin(), Sorted.end(), High);
+    Try("squeaky-" + llvm::Twine(R), NoLimit);
+    Placements += Packer.placed();
   }
   Placements = 0;
   for (unsigned R = 0; R < Search.JitterRounds; ++R) {
@@ -716,7 +740,8 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
           return jitterKey(R, Jobs[P].Index, Jobs[P].Size, Pressure[P]);
         },
         Sorted, Scratch);
-    Placements += Try("jitter-" + llvm::Twine(R));
+    Try("jitter-" + llvm::Twine(R), Result.Size);
+    Placements += Packer.placed();
   }
   return Result;
 }

@@ -35,7 +35,7 @@ struct ArenaAssignment {
   uint64_t Size = 0;       ///< Arena bytes: largest offset + aligned size.
   uint64_t LowerBound = 0; ///< arenaLowerBound of the same buffers.
   /// The ordering that won: "pressure", "size", "pressure-time", "length",
-  /// "area" (see ArenaPlanner.cpp) or "jitter-<round>".
+  /// "area" (see ArenaPlanner.cpp), "squeaky-<round>" or "jitter-<round>".
   std::string Ordering;
 };
 
@@ -47,6 +47,10 @@ struct ArenaSearch {
   /// run for up to 400,000 buffers, two for a million; with 0 only the
   /// first runs.
   size_t MaxPlacements = 2'000'000;
+  /// At most this many rounds after the fixed orderings put first the
+  /// buffers that the previous round left above the lower bound (within
+  /// MaxPlacements, shared with the fixed orderings); 0 turns them off.
+  unsigned SqueakyRounds = 8;
   /// At most this many orderings with pseudo-randomly jittered keys are
   /// tried after the fixed ones while the arena is above the lower bound.
   /// They run only on small programs (64,000 placements in all), so large

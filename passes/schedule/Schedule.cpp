@@ -119,6 +119,12 @@ public:
       if (B.ShardInfo)
         H.Axis = B.ShardInfo->Axis;
     }
+    // Looked up per operand, member and op: by name, that was most of the
+    // time on models with hundreds of experts per layer.
+    HomeOf.assign(G.numValues(), nullptr);
+    for (ir::ValueId V = 0; V < G.numValues(); ++V)
+      if (auto It = Homes.find(G.getValue(V).Name); It != Homes.end())
+        HomeOf[V] = &It->second;
   }
 
   llvm::Error run(ir::ProgramId Prog);
@@ -178,6 +184,7 @@ private:
   const ir::Graph &G;
   plan::Plan &P;
   llvm::StringMap<SharedHome> Homes;
+  std::vector<const SharedHome *> HomeOf; ///< Per value; null if none.
 
   // Per program.
   ir::ProgramId Prog = 0;
@@ -540,10 +547,9 @@ llvm::Expected<uint32_t> ScheduleBuilder::requireShared(ir::ValueId V,
                                                         const Layout &L,
                                                         uint32_t Slot) {
   const ir::Value &Val = G.getValue(V);
-  auto It = Homes.find(Val.Name);
-  if (It == Homes.end())
+  if (!HomeOf[V])
     return scheduleError("internal: %" + Val.Name + " has no buffer");
-  const SharedHome &H = It->second;
+  const SharedHome &H = *HomeOf[V];
   if (H.Where == plan::Location::Kind::Device) {
     for (size_t I = 0; I < H.Devices.size(); ++I) {
       if (H.Devices[I] != Device)
@@ -580,7 +586,7 @@ llvm::Expected<uint32_t> ScheduleBuilder::stageWeight(ir::ValueId W,
   if (auto It = Staged.find(Key); It != Staged.end())
     return It->second;
   const ir::Value &Val = G.getValue(W);
-  const SharedHome &H = Homes.find(Val.Name)->second;
+  const SharedHome &H = *HomeOf[W];
   std::optional<int64_t> Layer = Val.Attrs.getInt(ir::AttrKeys::Layer);
   // Issued a layer ahead of its use, on the copy stream, so that the
   // transfer overlaps with the layer before.
@@ -747,8 +753,7 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
     }
     if (!G.getValue(V).isShared())
       return nullptr;
-    auto It = Homes.find(G.getValue(V).Name);
-    return It == Homes.end() ? nullptr : &It->second;
+    return HomeOf[V];
   };
   // A shared operand split over a group decides where the op runs.
   auto splitHome = [&](ir::ValueId V) -> const SharedHome * {
