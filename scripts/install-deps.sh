@@ -8,6 +8,7 @@ packages=(
   llvm-14-dev llvm-14-tools          # LLVM Support (static), FileCheck, lit, not
   libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
+  graphviz chromium                  # lit-viz: render DOT, open the HTML report headless
 )
 
 missing=()

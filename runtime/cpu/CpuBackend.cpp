@@ -401,6 +401,9 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
                           .str());
                  return;
                }
+             // A collective's time includes waiting for its other members.
+             auto Begin = Opts.OnStep ? std::chrono::steady_clock::now()
+                                      : std::chrono::steady_clock::time_point();
              if (St.Step->Collective) {
                std::string Err;
                if (!runCollective(P, St, Err)) {
@@ -411,19 +414,14 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
                             .str());
                  return;
                }
-             } else {
-               auto Begin = Opts.OnStep
-                                ? std::chrono::steady_clock::now()
-                                : std::chrono::steady_clock::time_point();
-               if (llvm::Error E = P.Kernels[I](Ctx)) {
-                 Fail(llvm::toString(std::move(E)));
-                 return;
-               }
-               if (Opts.OnStep)
-                 Opts.OnStep(St, std::chrono::duration<double>(
-                                     std::chrono::steady_clock::now() - Begin)
-                                     .count());
+             } else if (llvm::Error E = P.Kernels[I](Ctx)) {
+               Fail(llvm::toString(std::move(E)));
+               return;
              }
+             if (Opts.OnStep)
+               Opts.OnStep(St, std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - Begin)
+                                   .count());
              if (St.Step->Record) {
                P.Events[*St.Step->Record].store(Gen, std::memory_order_release);
                P.Events[*St.Step->Record].notify_all();

@@ -37,8 +37,10 @@ public:
     /// Run every step's synchronisation but no kernel: what the executor
     /// itself costs per step (benchmarks only).
     bool SkipKernels = false;
-    /// Called after each step with its wall time, from the device's worker
-    /// thread (DEBUG=2's per-step detail); must be thread-safe.
+    /// Called after each step (collectives included) with its wall time,
+    /// from the device's worker thread, before the next step of that device
+    /// starts (DEBUG=2's per-step detail, strata run --trace); must be
+    /// thread-safe.
     std::function<void(const BoundStep &, double Seconds)> OnStep;
     /// Called before each step, from the device's worker thread; an error
     /// fails the run as a failing kernel does: the other devices stop at

@@ -40,3 +40,10 @@ else:
         config.available_features.add("asan")
     if "-fsanitize=thread" in config.cxx_flags:
         config.available_features.add("tsan")
+    # The visualiser's tests render DOT with Graphviz and open the HTML
+    # report in headless Chromium (scripts/install-deps.sh installs both);
+    # where either is missing those tests are reported UNSUPPORTED.
+    if shutil.which("dot"):
+        config.available_features.add("graphviz")
+    if shutil.which("chromium"):
+        config.available_features.add("chromium")

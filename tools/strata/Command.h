@@ -34,6 +34,7 @@ Command getInspectCommand();
 Command getOptCommand();
 Command getRunCommand();
 Command getVerifyCommand();
+Command getVizCommand();
 
 } // namespace strata::tool
 

@@ -12,7 +12,6 @@
 #include "DetectCluster.h"
 #include "Format.h"
 #include "OutputFile.h"
-#include "ScheduleReport.h"
 
 #include "ir/Verifier.h"
 #include "ir/cluster/Cluster.h"
@@ -24,6 +23,9 @@
 #include "ir/text/Parser.h"
 #include "passes/BuildPlan.h"
 #include "passes/CompilePlan.h"
+#include "tools/strata/viz/PlanSummary.h"
+#include "tools/strata/viz/ScheduleReport.h"
+#include "tools/strata/viz/TextReport.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -172,158 +174,31 @@ llvm::Error applyMemoryLimits(cluster::Cluster &C) {
   return llvm::Error::success();
 }
 
-std::string where(const plan::Plan &P, const plan::Location &L) {
-  switch (L.Where) {
-  case plan::Location::Kind::Host:
-    return "host";
-  case plan::Location::Kind::Disk:
-    return "disk";
-  case plan::Location::Kind::Device:
-    return (P.Devices[L.Device].Kind == "gpu" ? "cuda:" : "cpu:") +
-           std::to_string(L.Device);
-  }
-  return "?";
-}
-
-/// What the report shows, per location ("cuda:0", "host", ...): derived
-/// from the plan once, printed as text or JSON.
-struct LocationSummary {
-  uint64_t Tensors = 0, WeightBytes = 0, KVBuffers = 0, KVBytes = 0;
-  std::set<int64_t> Layers;
-  std::set<int64_t> KVLayers;
-};
-
-/// Locations in device order, then host, then disk.
-struct LocationOrder {
-  bool operator()(const std::string &A, const std::string &B) const {
-    return rank(A) < rank(B);
-  }
-  static std::pair<uint64_t, std::string> rank(const std::string &L) {
-    size_t Colon = L.find(':');
-    if (Colon == std::string::npos)
-      return {UINT64_MAX, L}; // "disk" sorts after "host"
-    return {std::stoull(L.substr(Colon + 1)), L};
-  }
-};
-using Summary = std::map<std::string, LocationSummary, LocationOrder>;
-
-Summary summarise(const plan::Plan &P) {
-  Summary Out;
-  for (const plan::Buffer &B : P.Buffers) {
-    LocationSummary &S = Out[where(P, B.Where)];
-    if (B.Kind != "weight" && B.Kind != "kv_cache")
-      continue; // activations and staging are the arena's
-    if (B.Kind == "kv_cache") {
-      ++S.KVBuffers;
-      S.KVBytes += B.Bytes;
-      if (B.Layer)
-        S.KVLayers.insert(*B.Layer);
-    } else {
-      ++S.Tensors;
-      S.WeightBytes += B.Bytes;
-      if (B.Layer)
-        S.Layers.insert(*B.Layer);
-    }
-  }
-  return Out;
-}
-
-uint64_t freeBytes(const plan::Device &D) {
-  uint64_t Used = D.WeightBytes + D.KVCacheBytes + D.ActivationBytes +
-                  D.WorkspaceBytes + D.ReserveBytes;
-  return D.CapacityBytes > Used ? D.CapacityBytes - Used : 0;
-}
-
-void printReport(llvm::raw_ostream &OS, const plan::Plan &P,
-                 const std::string &PlanPath) {
-  OS << "model      " << P.Model.Name << " (" << formatCount(P.Model.Parameters)
-     << " parameters, " << formatBytes(P.Model.WeightBytes) << ")\n";
-  OS << "cluster    " << P.ClusterSpec << " (" << P.Devices.size()
-     << " devices)\n";
-  OS << "strategy   " << P.Strategy
-     << (P.MultiDevice ? " (multi-device)"
-                       : " (one device: no copies or "
-                         "collectives)")
-     << "; KV " << P.Opts.KVStrategy << "; batch " << P.Opts.Batch
-     << ", context " << P.Opts.Context << "\n";
-  if (!PlanPath.empty())
-    OS << "plan       " << PlanPath << " (format " << P.Version
-       << ", fingerprint " << P.Model.Fingerprint.substr(0, 16) << "...)\n";
-
-  Summary Sum = summarise(P);
-  OS << "\nweights per device\n";
-  for (const auto &[W, S] : Sum)
-    if (S.Tensors)
-      OS << llvm::formatv("  {0,-8} {1,7} tensors {2,12}\n", W, S.Tensors,
-                          formatBytes(S.WeightBytes));
-  OS << "\nlayers per device\n";
-  for (const auto &[W, S] : Sum)
-    if (!S.Layers.empty())
-      OS << llvm::formatv("  {0,-8} {1}\n", W, formatRanges(S.Layers));
-  OS << "\nKV cache per device\n";
-  for (const auto &[W, S] : Sum)
-    if (S.KVBuffers)
-      OS << llvm::formatv("  {0,-8} {1,7} buffers {2,12}  layers {3}\n", W,
-                          S.KVBuffers, formatBytes(S.KVBytes),
-                          formatRanges(S.KVLayers));
-  OS << "\nmemory per device\n";
-  OS << llvm::formatv(
-      "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,6}\n", "device",
-      "weights", "KV cache", "arena", "reserve", "free", "capacity", "fill");
-  for (const plan::Device &D : P.Devices) {
-    uint64_t Used = D.CapacityBytes - std::min(D.CapacityBytes, freeBytes(D));
-    OS << llvm::formatv(
-        "  {0,-8} {1,10} {2,10} {3,11} {4,10} {5,10} {6,10} {7,5:f1}%\n",
-        where(P, plan::Location::device(D.Index)), formatBytes(D.WeightBytes),
-        formatBytes(D.KVCacheBytes), formatBytes(D.ActivationBytes),
-        formatBytes(D.ReserveBytes), formatBytes(freeBytes(D)),
-        formatBytes(D.CapacityBytes),
-        100.0 * static_cast<double>(Used) /
-            static_cast<double>(std::max<uint64_t>(1, D.CapacityBytes)));
-  }
-  OS << "\nfallbacks: " << (P.Fallbacks.empty() ? "none" : "") << "\n";
-  for (const plan::Fallback &F : P.Fallbacks)
-    OS << "  " << F.Kind << " " << F.Buffer << ": " << F.Reason << "\n";
-  OS << "\npredicted (cost model)\n";
-  OS << llvm::formatv("  prefill  {0:f3} ms for {1} tokens x {2}\n",
-                      P.Predicted.PrefillSeconds * 1e3, P.Opts.PrefillTokens,
-                      plural(P.Opts.Batch, "sequence"));
-  OS << llvm::formatv("  decode   {0:f3} ms per step, {1:f1} tokens/s\n",
-                      P.Predicted.DecodeSecondsPerStep * 1e3,
-                      P.Predicted.DecodeTokensPerSecond);
-  for (const plan::Device &D : P.Devices)
-    if (D.DecodeSeconds > 0)
-      OS << llvm::formatv("  {0,-8} prefill {1:f3} ms, decode {2:f3} ms\n",
-                          where(P, plan::Location::device(D.Index)),
-                          D.PrefillSeconds * 1e3, D.DecodeSeconds * 1e3);
-  OS << "\n";
-  printScheduleReport(OS, P);
-}
-
 /// The report as JSON (docs/cli.md): the same tables, keyed by location.
 llvm::json::Value reportToJSON(const plan::Plan &P) {
-  Summary Sum = summarise(P);
+  viz::Summary Sum = viz::summarise(P);
   llvm::json::Array Devices;
   for (const plan::Device &D : P.Devices) {
-    std::string W = where(P, plan::Location::device(D.Index));
-    const LocationSummary &S = Sum[W];
+    std::string W = viz::deviceName(P, D.Index);
+    const viz::LocationSummary &S = Sum[W];
     Devices.push_back(llvm::json::Object{
         {"device", W},
         {"index", int64_t(D.Index)},
         {"name", D.Name},
         {"weights", llvm::json::Object{{"tensors", int64_t(S.Tensors)},
                                        {"bytes", int64_t(S.WeightBytes)}}},
-        {"layers", formatRanges(S.Layers)},
-        {"kv_cache", llvm::json::Object{{"buffers", int64_t(S.KVBuffers)},
-                                        {"bytes", int64_t(S.KVBytes)},
-                                        {"layers", formatRanges(S.KVLayers)}}},
+        {"layers", viz::formatRanges(S.Layers)},
+        {"kv_cache",
+         llvm::json::Object{{"buffers", int64_t(S.KVBuffers)},
+                            {"bytes", int64_t(S.KVBytes)},
+                            {"layers", viz::formatRanges(S.KVLayers)}}},
         {"memory",
          llvm::json::Object{{"weights", int64_t(D.WeightBytes)},
                             {"kv_cache", int64_t(D.KVCacheBytes)},
                             {"activations", int64_t(D.ActivationBytes)},
                             {"workspace", int64_t(D.WorkspaceBytes)},
                             {"reserve", int64_t(D.ReserveBytes)},
-                            {"free", int64_t(freeBytes(D))},
+                            {"free", int64_t(viz::freeBytes(D))},
                             {"capacity", int64_t(D.CapacityBytes)}}},
         {"predicted", llvm::json::Object{{"prefill_s", D.PrefillSeconds},
                                          {"decode_s", D.DecodeSeconds}}}});
@@ -345,7 +220,7 @@ llvm::json::Value reportToJSON(const plan::Plan &P) {
       {"devices", std::move(Devices)},
       {"off_device", std::move(OffDevice)},
       {"fallbacks", std::move(Fallbacks)},
-      {"schedule", scheduleReportToJSON(P)},
+      {"schedule", viz::scheduleReportToJSON(P)},
       {"predicted",
        llvm::json::Object{
            {"prefill_s", P.Predicted.PrefillSeconds},
@@ -492,8 +367,8 @@ int runCompile() {
                                       B.ShardInfo->Count)
                             .str()
                       : std::string(),
-          where(*Plan, B.Where), B.PlacedBy);
-  printReport(llvm::outs(), *Plan, OutputPath);
+          viz::locationName(*Plan, B.Where), B.PlacedBy);
+  viz::printTextReport(llvm::outs(), *Plan, OutputPath);
   return ExitSuccess;
 }
 

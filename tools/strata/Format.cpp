@@ -42,17 +42,4 @@ llvm::Expected<uint64_t> parseSize(llvm::StringRef Text) {
   return static_cast<uint64_t>(V * static_cast<double>(Scale));
 }
 
-std::string formatRanges(const std::set<int64_t> &Ls) {
-  std::string Out;
-  for (auto It = Ls.begin(); It != Ls.end();) {
-    int64_t First = *It, Last = *It;
-    while (++It != Ls.end() && *It == Last + 1)
-      Last = *It;
-    Out += (Out.empty() ? "" : ", ") +
-           (First == Last ? std::to_string(First)
-                          : std::to_string(First) + "-" + std::to_string(Last));
-  }
-  return Out;
-}
-
 } // namespace strata::tool

@@ -7,6 +7,7 @@
 #include "llvm/Support/Error.h"
 
 #include "ir/Units.h"
+#include "tools/strata/viz/PlanSummary.h"
 #include <cstdint>
 
 #include <set>
@@ -24,7 +25,7 @@ std::string plural(uint64_t N, llvm::StringRef Noun);
 /// Parses a size: "70GiB", "40GB", "512MiB", "64KiB", "1048576" (bytes).
 llvm::Expected<uint64_t> parseSize(llvm::StringRef Text);
 /// "0-9, 12" from a set of layer numbers; "" for none.
-std::string formatRanges(const std::set<int64_t> &Layers);
+using viz::formatRanges;
 
 } // namespace strata::tool
 

@@ -5,13 +5,15 @@
 // prompt, then each new token's text, stream to stdout as they are made;
 // logs and reports go to stderr. DEBUG=1 prints what each device holds as
 // found after loading and planned against allocated memory at load, after
-// prefill and during decode; DEBUG=2 every step's timing.
+// prefill and during decode; DEBUG=2 every step's timing; --trace writes
+// every step's timing as Chrome trace events.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
 #include "Format.h"
 #include "Interrupt.h"
+#include "OutputFile.h"
 
 #include "ir/Units.h"
 #include "ir/import/ContentDigest.h"
@@ -23,6 +25,7 @@
 #include "runtime/cpu/CpuBackend.h"
 #include "runtime/tokenizer/GGUFVocabulary.h"
 #include "runtime/tokenizer/Tokenizer.h"
+#include "tools/strata/viz/ChromeTrace.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -34,6 +37,7 @@
 #include "spdlog/spdlog.h"
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -99,6 +103,12 @@ cl::opt<unsigned> Threads("threads",
                           cl::init(0), cl::sub(RunCmd),
                           cl::cat(getStrataCategory()));
 
+cl::opt<std::string> TracePath(
+    "trace",
+    cl::desc("Write every step's measured time as Chrome trace events "
+             "(docs/visualisation.md)"),
+    cl::value_desc("file"), cl::sub(RunCmd), cl::cat(getStrataCategory()));
+
 int fail(const llvm::Twine &Msg) {
   llvm::WithColor::error(llvm::errs(), "strata run") << Msg << '\n';
   return ExitFailure;
@@ -112,6 +122,54 @@ std::string ranges(const std::set<int64_t> &Ls) {
   std::string R = formatRanges(Ls);
   return R.empty() ? "-" : R;
 }
+
+/// Every step's measured time, gathered from the devices' worker threads
+/// for --trace. A step's start is its end (when the backend reports it,
+/// before the device's next step begins) less its duration, so the steps of
+/// one device never overlap.
+class StepRecorder {
+public:
+  explicit StepRecorder(const plan::Plan &P) : P(P), Runs(P.Programs.size()) {
+    for (size_t G = 0; G < P.Programs.size(); ++G)
+      Runs[G].assign(P.Programs[G].Steps.size(), 0);
+  }
+
+  void record(const runtime::BoundStep &S, double Seconds) {
+    auto End = std::chrono::steady_clock::now();
+    int64_t EndNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        End.time_since_epoch())
+                        .count();
+    int64_t Duration = static_cast<int64_t>(Seconds * 1e9);
+    std::lock_guard<std::mutex> L(Mutex);
+    // The step belongs to the program whose step array holds it.
+    for (uint32_t G = 0; G < P.Programs.size(); ++G) {
+      const std::vector<plan::Step> &Steps = P.Programs[G].Steps;
+      if (Steps.empty() || std::less<>()(S.Step, Steps.data()) ||
+          !std::less<>()(S.Step, Steps.data() + Steps.size()))
+        continue;
+      uint32_t Index = static_cast<uint32_t>(S.Step - Steps.data());
+      Timed.push_back({G, Index, Runs[G][Index]++, EndNs - Duration, Duration});
+      return;
+    }
+  }
+
+  /// The steps, from the first step's start.
+  std::vector<viz::TimedStep> take() {
+    std::lock_guard<std::mutex> L(Mutex);
+    int64_t Origin = INT64_MAX;
+    for (const viz::TimedStep &T : Timed)
+      Origin = std::min(Origin, T.StartNs);
+    for (viz::TimedStep &T : Timed)
+      T.StartNs -= Origin;
+    return std::move(Timed);
+  }
+
+private:
+  const plan::Plan &P;
+  std::mutex Mutex;
+  std::vector<std::vector<uint32_t>> Runs; ///< Per program and step.
+  std::vector<viz::TimedStep> Timed;
+};
 
 void reportMemory(const runtime::Executor &X, llvm::StringRef When) {
   if (!spdlog::should_log(spdlog::level::info))
@@ -182,10 +240,17 @@ int runRun() {
                        : 0);
   runtime::CpuBackend::Options BO;
   BO.ThreadsPerDevice = Threads;
-  if (spdlog::should_log(spdlog::level::debug))
-    BO.OnStep = [](const runtime::BoundStep &S, double Seconds) {
-      spdlog::debug("step {:4} cpu:{} {:<10} {:<24} {:8.2f} us", S.Index,
-                    S.Device, S.Step->Op, S.Step->Name, Seconds * 1e6);
+  bool LogSteps = spdlog::should_log(spdlog::level::debug);
+  std::optional<StepRecorder> Recorder;
+  if (!TracePath.empty())
+    Recorder.emplace(*Plan);
+  if (LogSteps || Recorder)
+    BO.OnStep = [&](const runtime::BoundStep &S, double Seconds) {
+      if (Recorder)
+        Recorder->record(S, Seconds);
+      if (LogSteps)
+        spdlog::debug("step {:4} cpu:{} {:<10} {:<24} {:8.2f} us", S.Index,
+                      S.Device, S.Step->Op, S.Step->Name, Seconds * 1e6);
     };
   // The bytes must be those the plan was compiled from: checked once the
   // executor has found the same tensors (a plan for another model gets
@@ -327,6 +392,12 @@ int runRun() {
   llvm::outs() << "\n";
   llvm::outs().flush();
   reportMemory(**X, "during decode");
+  if (Recorder)
+    if (llvm::Error E = writeOutputFile(TracePath, [&](llvm::raw_ostream &OS) {
+          viz::writeChromeTrace(OS, *Plan, Recorder->take(), "measured");
+          return llvm::Error::success();
+        }))
+      return fail(llvm::toString(std::move(E)));
   if (InterruptScope::requested()) {
     llvm::WithColor::error(llvm::errs(), "strata run")
         << "interrupted after " << Made << " generated token(s)\n";

@@ -8,10 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Command.h"
-#include "ScheduleReport.h"
 
 #include "ir/plan/Plan.h"
 #include "ir/plan/PlanVerifier.h"
+#include "tools/strata/viz/ScheduleReport.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -53,16 +53,17 @@ int runVerify() {
   if (Quiet)
     return ExitSuccess;
   if (JSON) {
-    llvm::outs() << llvm::formatv("{0:2}", scheduleReportToJSON(*Plan)) << "\n";
+    llvm::outs() << llvm::formatv("{0:2}", viz::scheduleReportToJSON(*Plan))
+                 << "\n";
     return ExitSuccess;
   }
   llvm::outs() << PlanPath << ": the plan is safe to run ("
                << Plan->Buffers.size() << " buffers, " << Plan->Programs.size()
                << " programs)\n\n";
-  printScheduleReport(llvm::outs(), *Plan);
+  viz::printScheduleReport(llvm::outs(), *Plan);
   if (PrintSteps) {
     llvm::outs() << "\n";
-    printSteps(llvm::outs(), *Plan);
+    viz::printSteps(llvm::outs(), *Plan);
   }
   return ExitSuccess;
 }

@@ -35,7 +35,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM X(argc, argv);
   const Command Commands[] = {getCompileCommand(), getDevicesCommand(),
                               getInspectCommand(), getOptCommand(),
-                              getRunCommand(),     getVerifyCommand()};
+                              getRunCommand(),     getVerifyCommand(),
+                              getVizCommand()};
 
   // Show only Strata's options in --help, not those LLVM's libraries add.
   cl::HideUnrelatedOptions(getStrataCategory(), *cl::TopLevelSubCommand);

@@ -1,6 +1,6 @@
 //===- ScheduleReport.cpp - What the memory plan and schedule cost --------===//
 
-#include "ScheduleReport.h"
+#include "tools/strata/viz/ScheduleReport.h"
 
 #include "ir/Units.h"
 
@@ -8,7 +8,7 @@
 
 #include <set>
 
-namespace strata::tool {
+namespace strata::viz {
 
 std::vector<ProgramTraffic> computeTraffic(const plan::Plan &P) {
   std::vector<ProgramTraffic> Out;
@@ -158,4 +158,4 @@ llvm::json::Value scheduleReportToJSON(const plan::Plan &P) {
                             {"cleanup_points", int64_t(P.Cleanups.size())}};
 }
 
-} // namespace strata::tool
+} // namespace strata::viz

@@ -3,19 +3,19 @@
 //
 // Per device and program: the arena against its lower bound, the copies
 // and collectives each program run moves, and the sync points. Printed by
-// strata compile and strata verify, from the plan alone.
+// strata compile, strata verify and strata viz, from the plan alone.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_TOOLS_SCHEDULEREPORT_H
-#define STRATA_TOOLS_SCHEDULEREPORT_H
+#ifndef STRATA_TOOLS_VIZ_SCHEDULEREPORT_H
+#define STRATA_TOOLS_VIZ_SCHEDULEREPORT_H
 
 #include "ir/plan/Plan.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace strata::tool {
+namespace strata::viz {
 
 struct ProgramTraffic {
   std::string Program;
@@ -35,6 +35,6 @@ void printScheduleReport(llvm::raw_ostream &OS, const plan::Plan &P);
 void printSteps(llvm::raw_ostream &OS, const plan::Plan &P);
 llvm::json::Value scheduleReportToJSON(const plan::Plan &P);
 
-} // namespace strata::tool
+} // namespace strata::viz
 
-#endif // STRATA_TOOLS_SCHEDULEREPORT_H
+#endif // STRATA_TOOLS_VIZ_SCHEDULEREPORT_H
