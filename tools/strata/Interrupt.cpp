@@ -3,6 +3,7 @@
 #include "Interrupt.h"
 
 #include <csignal>
+#include <utility>
 
 namespace strata::tool {
 
@@ -29,8 +30,12 @@ InterruptScope::InterruptScope() {
   struct sigaction Action = {};
   Action.sa_handler = onSignal;
   sigemptyset(&Action.sa_mask);
-  sigaction(SIGINT, &Action, &OldInt);
-  sigaction(SIGTERM, &Action, &OldTerm);
+  // A signal the parent ignores (a background job, nohup) stays ignored.
+  for (auto [Signal, Old] : {std::pair{SIGINT, &OldInt}, {SIGTERM, &OldTerm}}) {
+    sigaction(Signal, nullptr, Old);
+    if (Old->sa_handler != SIG_IGN)
+      sigaction(Signal, &Action, nullptr);
+  }
 }
 
 InterruptScope::~InterruptScope() {

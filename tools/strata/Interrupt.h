@@ -1,10 +1,10 @@
 //===- Interrupt.h - Ctrl-C as a request to stop cleanly --------*- C++ -*-===//
 //
-// While an InterruptScope lives, the first SIGINT or SIGTERM only sets a
-// flag: long work (loading weights, generating) checks it at safe points,
-// stops, and the command unwinds, so that every device is synchronised and
-// its memory handed back. A second signal ends the process at once, as
-// usual, for a run that does not reach a safe point.
+// While an InterruptScope lives, the first SIGINT or SIGTERM (unless the
+// parent ignores it) only sets a flag: long work (loading weights, generating)
+// checks it at safe points, stops, and the command unwinds, so that every
+// device is synchronised and its memory handed back. A second signal ends the
+// process at once, as usual, for a run that does not reach a safe point.
 //
 //===----------------------------------------------------------------------===//
 

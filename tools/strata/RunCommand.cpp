@@ -201,6 +201,10 @@ int runRun() {
   if (Temperature < 0 || TopP <= 0 || TopP > 1 || TopK < 0)
     return usage("--temp must be >= 0, --top-p in (0, 1], --top-k >= 0");
 
+  // From here on Ctrl-C stops the run at the next weight or token, and
+  // everything is released on the way out.
+  InterruptScope Interrupt;
+
   auto Text = llvm::MemoryBuffer::getFile(PlanPath);
   if (!Text)
     return fail(PlanPath + ": " + Text.getError().message());
@@ -274,9 +278,6 @@ int runRun() {
                 "..., the plan has " + Plan->Model.ContentDigest.substr(0, 16) +
                 "...): compile the plan again for these files");
 
-  // From here on Ctrl-C stops at the next weight or token, and everything
-  // is released on the way out.
-  InterruptScope Interrupt;
   bool Bar = llvm::sys::Process::StandardErrIsDisplayed();
   auto LoadBegin = std::chrono::steady_clock::now();
   int LastPercent = -1;
