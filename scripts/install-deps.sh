@@ -8,6 +8,7 @@ packages=(
   llvm-14-dev llvm-14-tools          # LLVM Support (static), FileCheck, lit, not
   libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev        # libFuzzer and sanitizers (scripts/fuzz.sh)
 )
 
 missing=()

@@ -699,10 +699,10 @@ TEST(PlanJSONErrors, DeepNestingIsAnErrorNotACrash) {
             "than 256 levels");
   // Brackets in strings are text, and 256 levels are left to the parser.
   EXPECT_EQ(errorOf("{\"version\": \"" + std::string(1000, '[') + "\""),
-            "plan.json:1:1015: invalid JSON: Expected , or } after object "
+            "plan.json:1:1014: invalid JSON: Expected , or } after object "
             "property");
   EXPECT_EQ(errorOf(std::string(256, '[') + std::string(256, ']')),
-            "plan.json: expected an object");
+            "plan.json: expected a JSON object at the top level");
 }
 
 //===----------------------------------------------------------------------===//
