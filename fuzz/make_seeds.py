@@ -16,8 +16,9 @@ committed:
   FuzzHFConfig     make_models.py's config.json files and the published
                    configs quoted in tests/unit/HFConfigTest.cpp
   FuzzSir          examples/*.sir and tests/**/*.sir, split at `// -----`
-  FuzzPlan         the plans in PLAN_DIR (scripts/fuzz.sh makes them with
-                   `strata compile`)
+  FuzzPlan         the plans in PLAN_DIR, without indentation
+                   (scripts/fuzz.sh makes them with fuzz/MakePlanSeeds.cpp,
+                   which compiles them as `strata compile` does)
   FuzzTokenizer    per mode (the first byte): stories260K's vocabulary as a
                    small GGUF file, vocabularies built from bytes, and texts
 """
@@ -31,8 +32,10 @@ import shutil
 import struct
 import sys
 
-# Seeds longer than scripts/fuzz.sh's -max_len would be cut by libFuzzer.
+# Seeds longer than scripts/fuzz.sh's -max_len would be cut by libFuzzer:
+# 64 KiB, and 128 KiB for plans (a plan of stories260K takes 75 KB).
 MAX_LEN = 64 << 10
+MAX_PLAN_LEN = 128 << 10
 
 
 def load_make_models(source):
@@ -44,15 +47,16 @@ def load_make_models(source):
 
 
 class Corpus:
-    def __init__(self, out, target):
+    def __init__(self, out, target, max_len=MAX_LEN):
         self.dir = out / target
         self.dir.mkdir(parents=True, exist_ok=True)
         self.count = 0
+        self.max_len = max_len
 
     def add(self, name, data):
         if isinstance(data, str):
             data = data.encode()
-        if len(data) > MAX_LEN:
+        if len(data) > self.max_len:
             return
         (self.dir / name).write_bytes(data)
         self.count += 1
@@ -225,10 +229,13 @@ def sir_seeds(out, source):
 
 # --- plans ------------------------------------------------------------------
 def plan_seeds(out, plan_dir):
-    c = Corpus(out, "FuzzPlan")
+    c = Corpus(out, "FuzzPlan", MAX_PLAN_LEN)
     if plan_dir:
         for path in sorted(pathlib.Path(plan_dir).glob("*.json")):
-            c.add(path.name, path.read_bytes())
+            # Without the indentation: half the bytes for the fuzzer to
+            # mutate, the same plan for the reader.
+            plan = json.loads(path.read_text())
+            c.add(path.name, json.dumps(plan, separators=(",", ":"), sort_keys=True))
     return c.count
 
 

@@ -59,36 +59,21 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 build=("${targets[@]}")
-# The plan seeds are plans that strata compile makes.
-[[ " ${targets[*]} " == *" FuzzPlan "* ]] && build+=(strata)
-cmake --build "$dir" --target "${build[@]}"
+# The plan seeds are plans compiled as strata compile compiles them.
+[[ " ${targets[*]} " == *" FuzzPlan "* ]] && build+=(MakePlanSeeds)
+nice -n 5 cmake --build "$dir" --target "${build[@]}"
 
-export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 # --- Seeds ------------------------------------------------------------------
 plans=$work/plans
 rm -rf "$plans"
-mkdir -p "$plans"
 if [[ " ${targets[*]} " == *" FuzzPlan "* ]]; then
   models=$work/models
   rm -rf "$models"
   python3 tests/lit/import/Inputs/make_models.py "$models"
-  compile() { # NAME MODEL ARGS...
-    local name=$1 model=$2
-    shift 2
-    "$dir/bin/strata" compile "$model" -o "$plans/$name.json" "$@" \
-      >/dev/null 2>"$plans/$name.log" ||
-      { echo "fuzz.sh: strata compile for seed $name failed:" >&2; cat "$plans/$name.log" >&2; exit 1; }
-    rm "$plans/$name.log"
-  }
-  compile stories-1dev "$stories" --cluster cpu:1x8MiB --context 64
-  compile stories-pp2 "$stories" --cluster cpu:2x8MiB --context 64 --strategy pipeline
-  compile stories-tp2 "$stories" --cluster cpu:2x8MiB --context 64 --strategy tensor --kv-strategy by-head
-  compile stories-gpu "$stories" --cluster 1xH100-80GB --context 64
-  compile tiny-pp4 "$models/hf-llama" --cluster cpu:4x1MiB --context 32 --strategy pipeline
-  compile tiny-offload "$models/hf-llama" --cluster cpu:1x64KiB --context 32
-  compile hf8-tp "$models/hf-8-layers" --cluster cpu:2x8MiB --context 32 --strategy tensor
+  "$dir/bin/MakePlanSeeds" "$plans" "$stories" "$models/hf-llama"
 fi
 python3 fuzz/make_seeds.py "$work/seeds" "$root" "$shared" "$plans"
 
@@ -110,7 +95,9 @@ for t in "${targets[@]}"; do
   mkdir -p "$run/corpus" "$run/artifacts"
   cp -r "$work/seeds/$t/." "$run/corpus/"
   seeds=$(find "$run/corpus" -type f | wc -l)
-  args=("$root/$run/corpus" -max_total_time="$seconds" -max_len=65536
+  max_len=65536
+  [[ $t == FuzzPlan ]] && max_len=131072
+  args=("$root/$run/corpus" -max_total_time="$seconds" -max_len="$max_len"
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
         -artifact_prefix="$root/$run/artifacts/")
   dict=$(dict_of "$t")
