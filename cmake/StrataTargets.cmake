@@ -7,6 +7,13 @@ function(strata_target_options target)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     target_compile_options(${target} PRIVATE -Wno-restrict -Wno-maybe-uninitialized)
   endif()
+  # clang before 16 cannot compile LLVM 14's JSON.h in C++20 against
+  # libstdc++ 12; see the header. Used by the fuzz build (clang-14).
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND
+     CMAKE_CXX_COMPILER_VERSION VERSION_LESS 16)
+    target_compile_options(${target} PRIVATE
+      -include ${PROJECT_SOURCE_DIR}/cmake/Clang14Compat.h)
+  endif()
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
 

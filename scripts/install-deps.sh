@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ ccache python3
   llvm-14-dev llvm-14-tools          # LLVM Support (static), FileCheck, lit, not
+  clang-14 libclang-rt-14-dev        # libFuzzer and sanitizers (scripts/fuzz.sh)
   libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
   graphviz chromium                  # lit-viz: render DOT, open the HTML report headless

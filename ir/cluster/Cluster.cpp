@@ -15,6 +15,8 @@
 
 #include "ir/cluster/Cluster.h"
 
+#include "ir/plan/JSONNesting.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -1017,6 +1019,12 @@ void readPairLinks(JSONReader &R, const llvm::json::Array &Links,
 
 llvm::Expected<Cluster> parseClusterJSON(llvm::StringRef Text,
                                          llvm::StringRef Path) {
+  if (std::optional<size_t> At = findJSONNestingBeyond(Text, MaxJSONNesting))
+    return makeError(Path +
+                     ": invalid JSON: arrays and objects nest deeper "
+                     "than " +
+                     llvm::Twine(MaxJSONNesting) + " levels at byte " +
+                     llvm::Twine(*At));
   llvm::Expected<llvm::json::Value> Root = llvm::json::parse(Text);
   if (!Root)
     return makeError(Path +

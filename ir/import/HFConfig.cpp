@@ -2,6 +2,8 @@
 
 #include "ir/import/HFConfig.h"
 
+#include "ir/plan/JSONNesting.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -438,6 +440,12 @@ static std::string modelName(llvm::StringRef Path) {
 
 llvm::Expected<ModelConfig> parseHFConfig(llvm::StringRef JsonText,
                                           llvm::StringRef Path) {
+  if (std::optional<size_t> At =
+          findJSONNestingBeyond(JsonText, MaxJSONNesting))
+    return fileError(Path, "invalid JSON: arrays and objects nest deeper "
+                           "than " +
+                               llvm::Twine(MaxJSONNesting) +
+                               " levels at byte " + llvm::Twine(*At));
   llvm::Expected<llvm::json::Value> Root = llvm::json::parse(JsonText);
   if (!Root)
     return fileError(Path, "invalid JSON: " + llvm::toString(Root.takeError()));

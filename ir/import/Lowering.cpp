@@ -170,10 +170,16 @@ llvm::Error Lowering::declareWeights() {
     if (!R)
       return R.takeError();
   }
-  Layers.resize(C.Layers);
-  for (int64_t L = 0; L < C.Layers; ++L)
-    if (llvm::Error Err = declareLayer(L, Layers[L]))
+  // Grown one declared layer at a time, not sized from C.Layers: a file
+  // that claims 2^24 layers and holds two made lowering allocate 2 GB before
+  // the first missing tensor stopped it (found while fuzzing the GGUF
+  // reader, whose target lowers what it reads).
+  for (int64_t L = 0; L < C.Layers; ++L) {
+    LayerWeights W;
+    if (llvm::Error Err = declareLayer(L, W))
       return Err;
+    Layers.push_back(std::move(W));
+  }
   auto N = weight(globalName("model.norm.weight", "output_norm.weight"), {H},
                   Roles::Norms, -1);
   if (!N)

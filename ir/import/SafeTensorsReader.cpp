@@ -3,6 +3,7 @@
 #include "ir/import/SafeTensorsReader.h"
 
 #include "ir/TensorType.h"
+#include "ir/plan/JSONNesting.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -268,6 +269,12 @@ llvm::Expected<TensorTable> parseSafeTensorsHeader(llvm::StringRef Bytes,
                                llvm::Twine(Bytes.size()));
   uint64_t DataStart = 8 + N;
 
+  if (std::optional<size_t> At =
+          findJSONNestingBeyond(Bytes.substr(8, N), MaxJSONNesting))
+    return fileError(Path, "invalid JSON header: arrays and objects nest "
+                           "deeper than " +
+                               llvm::Twine(MaxJSONNesting) +
+                               " levels at byte " + llvm::Twine(8 + *At));
   llvm::Expected<llvm::json::Value> Root =
       llvm::json::parse(Bytes.substr(8, N));
   if (!Root)
@@ -374,6 +381,12 @@ static llvm::Expected<llvm::json::Value> readJSONFile(llvm::StringRef Path) {
       llvm::MemoryBuffer::getFile(Path);
   if (!Buf)
     return fileError(Path, "cannot read: " + Buf.getError().message());
+  if (std::optional<size_t> At =
+          findJSONNestingBeyond((*Buf)->getBuffer(), MaxJSONNesting))
+    return fileError(Path, "invalid JSON: arrays and objects nest deeper "
+                           "than " +
+                               llvm::Twine(MaxJSONNesting) +
+                               " levels at byte " + llvm::Twine(*At));
   llvm::Expected<llvm::json::Value> V = llvm::json::parse((*Buf)->getBuffer());
   if (!V)
     return fileError(Path, "invalid JSON: " + llvm::toString(V.takeError()));

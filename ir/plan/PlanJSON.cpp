@@ -13,6 +13,8 @@
 
 #include "ir/plan/Plan.h"
 
+#include "ir/plan/JSONNesting.h"
+
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -1200,6 +1202,16 @@ static Error parseError(StringRef Path, Error E) {
 }
 
 Expected<Plan> parsePlan(StringRef Text, StringRef Path) {
+  if (std::optional<size_t> At = findJSONNestingBeyond(Text, MaxJSONNesting)) {
+    StringRef Before = Text.take_front(*At);
+    size_t LineStart = Before.rfind('\n') + 1; // npos + 1 == 0
+    return createStringError(
+        inconvertibleErrorCode(),
+        formatv("{0}:{1}:{2}: invalid JSON: arrays and objects nest deeper "
+                "than {3} levels",
+                Path, Before.count('\n') + 1, *At - LineStart + 1,
+                MaxJSONNesting));
+  }
   Expected<json::Value> Doc = json::parse(Text);
   if (!Doc)
     return parseError(Path, Doc.takeError());

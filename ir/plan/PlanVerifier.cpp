@@ -241,11 +241,14 @@ void Verifier::checkArenaOverlaps() {
       }
       uint64_t Begin = B.Offset, End = B.Offset + B.Bytes;
       auto Next = Live.lower_bound(Begin);
+      // A plain reference: clang before 16 cannot capture a structured
+      // binding in a lambda.
+      const auto &Group = Key;
       auto report = [&](uint32_t Other) {
         const Buffer &O = P.Buffers[Other];
         problem("{0} and {1} of program '{2}' overlap on device {3}: bytes "
                 "[{4}, {5}) and [{6}, {7}), both live at step {8}",
-                buf(Other), buf(I), Key.first, Key.second, O.Offset,
+                buf(Other), buf(I), Group.first, Group.second, O.Offset,
                 O.Offset + O.Bytes, Begin, End, B.Live->First);
       };
       bool Clash = false;

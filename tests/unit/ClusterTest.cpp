@@ -480,6 +480,14 @@ TEST(ClusterTest, JSONErrors) {
       << Bad;
 }
 
+// The same unbounded recursion of json::parse that fuzzing found in the plan
+// and model readers: deep nesting is refused before parsing.
+TEST(ClusterTest, DeepNestingIsAnErrorNotACrash) {
+  EXPECT_EQ(jsonError(R"({"nodes": )" + std::string(4 << 20, '[')),
+            "c.json: invalid JSON: arrays and objects nest deeper than 256 "
+            "levels at byte 265");
+}
+
 TEST(ClusterTest, JSONOutputIsDeterministicAndReadsBack) {
   test::TempDir Dir;
   std::string Path = Dir.file("example.json");

@@ -692,3 +692,15 @@ TEST(HFConfig, MissingFile) {
   EXPECT_EQ(llvm::toString(C.takeError()),
             Path + ": cannot open: No such file or directory");
 }
+
+// Found by fuzzing (fuzz/FuzzHFConfig): json::parse recursed once per level
+// of nesting and overflowed the stack on a few megabytes of '['.
+TEST(HFConfig, DeepNestingIsAnErrorNotACrash) {
+  EXPECT_EQ(errorOf(std::string(4 << 20, '[')),
+            "config.json: invalid JSON: arrays and objects nest deeper than "
+            "256 levels at byte 256");
+  EXPECT_EQ(errorOf(R"({"model_type": ")" + std::string(1000, '{') + "\"}"),
+            "config.json: unsupported model_type '" + std::string(1000, '{') +
+                "' (supported: llama, mistral, qwen2, mixtral, qwen2_moe, "
+                "deepseek_v3)");
+}

@@ -687,6 +687,25 @@ TEST(PlanJSONErrors, FileNameIsTheOneGiven) {
             "/tmp/run/plan-7.json: strategy: expected a string");
 }
 
+// Found by fuzz/FuzzPlan: json::parse recursed once per level of nesting, so
+// a plan of a few megabytes of '[' overflowed the stack (strata verify
+// crashed with SIGSEGV). Deep nesting is refused before parsing.
+TEST(PlanJSONErrors, DeepNestingIsAnErrorNotACrash) {
+  std::string Deep = "{\"version\": " + std::string(4 << 20, '[');
+  // The 257th level opens at byte 267 (column 268).
+  EXPECT_EQ(errorOf(Deep), "plan.json:1:268: invalid JSON: arrays and objects "
+                           "nest deeper than 256 levels");
+  EXPECT_EQ(errorOf("{\n\n  " + std::string(300, '{')),
+            "plan.json:3:258: invalid JSON: arrays and objects nest deeper "
+            "than 256 levels");
+  // Brackets in strings are text, and 256 levels are left to the parser.
+  EXPECT_EQ(errorOf("{\"version\": \"" + std::string(1000, '[') + "\""),
+            "plan.json:1:1014: invalid JSON: Expected , or } after object "
+            "property");
+  EXPECT_EQ(errorOf(std::string(256, '[') + std::string(256, ']')),
+            "plan.json: expected a JSON object at the top level");
+}
+
 //===----------------------------------------------------------------------===//
 // Fingerprint
 //===----------------------------------------------------------------------===//

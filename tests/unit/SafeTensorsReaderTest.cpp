@@ -515,6 +515,21 @@ TEST(SafeTensorsReader, BadIndexFiles) {
             Dir.file("none.json") + ": cannot open: No such file or directory");
 }
 
+// Found by fuzz/FuzzSafeTensors: json::parse recursed once per level of
+// nesting, so a header (up to 100 MB are accepted) or an index of nested
+// '[' overflowed the stack.
+TEST(SafeTensorsReader, DeepNestingIsAnErrorNotACrash) {
+  EXPECT_EQ(headerError(std::string(4 << 20, '['), 0),
+            "model.safetensors: invalid JSON header: arrays and objects nest "
+            "deeper than 256 levels at byte 264");
+  TempDir Dir;
+  std::string Index = Dir.file("model.safetensors.index.json");
+  writeFile(Index, R"({"weight_map": )" + std::string(4 << 20, '{'));
+  EXPECT_EQ(errorOf(readSafeTensorsIndex(Index)),
+            Index + ": invalid JSON: arrays and objects nest deeper than 256 "
+                    "levels at byte 270");
+}
+
 TEST(SafeTensorsReader, IndexReportsBadShardByItsPath) {
   TempDir Dir;
   writeTwoShards(Dir);

@@ -1,0 +1,123 @@
+//===- MakePlanSeeds.cpp - Plan files for FuzzPlan's seed corpus ----------===//
+//
+// Usage: MakePlanSeeds OUT_DIR STORIES_GGUF HF_CHECKPOINT_DIR
+//
+// Writes real plans, made the way `strata compile` makes them (the same
+// lowering, placement pipeline and compilePlan, which verifies each plan),
+// for a few models, clusters and strategies, so that FuzzPlan starts from
+// files that reach every part of the reader and the verifier. A tool of its
+// own rather than `strata compile`, since the tool brings the runtime, the
+// kernels and spdlog into the fuzz build, and those do not build with
+// clang-14 (GCC-only target pragmas, fmt's C++20 constexpr).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/cluster/Cluster.h"
+#include "ir/import/Lowering.h"
+#include "ir/import/ModelSource.h"
+#include "ir/import/ModelStats.h"
+#include "ir/plan/Plan.h"
+#include "passes/BuildPlan.h"
+#include "passes/CompilePlan.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+using namespace strata;
+
+namespace {
+
+struct Seed {
+  const char *Name;
+  bool Stories; ///< stories260K, else the tiny Hugging Face checkpoint
+  const char *Cluster;
+  const char *Strategy;
+  const char *KVStrategy;
+  int64_t Context;
+};
+
+/// The placement pipeline of `strata compile` with its default balance and
+/// offload (tools/strata/CompileCommand.cpp).
+std::string pipelineFor(const Seed &S) {
+  return std::string("place-layers{strategy=") + S.Strategy +
+         ",balance=time},place-experts,insert-tp-allreduce,place-nonlayer,"
+         "place-kv{strategy=" +
+         S.KVStrategy + "},place-fallbacks{offload=true},verify-placement";
+}
+
+llvm::Error writeSeed(const Seed &S, llvm::StringRef Model,
+                      llvm::StringRef OutDir) {
+  llvm::Expected<import::ModelSource> Source = import::openModel(Model);
+  if (!Source)
+    return Source.takeError();
+  import::LoweringOptions LOpts;
+  LOpts.Context = S.Context;
+  llvm::Expected<ir::Graph> G = import::lowerModel(
+      Source->Config, Source->Tensors ? &*Source->Tensors : nullptr, LOpts);
+  if (!G)
+    return G.takeError();
+  llvm::Expected<import::ModelStats> Stats = import::computeWeightStats(*G);
+  if (!Stats)
+    return Stats.takeError();
+  llvm::Expected<cluster::Cluster> C = cluster::parseClusterSpec(S.Cluster);
+  if (!C)
+    return C.takeError();
+
+  passes::CompileRequest R;
+  R.Pipeline = pipelineFor(S);
+  R.Model.Name = Source->Config.Name;
+  R.Model.Source = Model.str();
+  R.Model.Format = import::getFormatName(Source->Kind).str();
+  R.Model.Fingerprint = passes::fingerprintGraph(*G);
+  R.Model.Parameters = Stats->Parameters;
+  R.Model.WeightBytes = Stats->WeightBytes;
+  R.Model.Layers = Source->Config.Layers;
+  R.Options.Strategy = S.Strategy;
+  R.Options.KVStrategy = S.KVStrategy;
+  R.Options.Context = S.Context;
+  llvm::Expected<passes::CompileResult> Compiled =
+      passes::compilePlan(*G, *C, R);
+  if (!Compiled)
+    return Compiled.takeError();
+
+  llvm::SmallString<256> Path(OutDir);
+  llvm::sys::path::append(Path, std::string(S.Name) + ".json");
+  std::error_code EC;
+  llvm::raw_fd_ostream OS(Path, EC);
+  if (EC)
+    return llvm::createFileError(Path, EC);
+  plan::writePlan(OS, Compiled->Plan);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+int main(int Argc, char **Argv) {
+  if (Argc != 4) {
+    llvm::errs() << "usage: MakePlanSeeds OUT_DIR STORIES_GGUF HF_DIR\n";
+    return 2;
+  }
+  llvm::StringRef OutDir = Argv[1], Stories = Argv[2], HF = Argv[3];
+  if (std::error_code EC = llvm::sys::fs::create_directories(OutDir)) {
+    llvm::errs() << OutDir << ": " << EC.message() << '\n';
+    return 1;
+  }
+  const Seed Seeds[] = {
+      {"stories-1dev", true, "cpu:1x8MiB", "auto", "with-layer", 64},
+      {"stories-pp2", true, "cpu:2x8MiB", "pipeline", "with-layer", 64},
+      {"stories-tp2", true, "cpu:2x8MiB", "tensor", "by-head", 64},
+      {"stories-gpu", true, "1xH100-80GB", "auto", "with-layer", 64},
+      {"tiny-pp4", false, "cpu:4x1MiB", "pipeline", "with-layer", 32},
+      {"tiny-tp2", false, "cpu:2x1MiB", "tensor", "with-layer", 32},
+  };
+  for (const Seed &S : Seeds)
+    if (llvm::Error E = writeSeed(S, S.Stories ? Stories : HF, OutDir)) {
+      llvm::errs() << "MakePlanSeeds: " << S.Name << ": "
+                   << llvm::toString(std::move(E)) << '\n';
+      return 1;
+    }
+  return 0;
+}
