@@ -111,10 +111,11 @@ for t in "${targets[@]}"; do
      >log 2>&1) || rc=$?
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$run/log" | tail -1)
   cov=$(grep -Eo 'cov: [0-9]+' "$run/log" | tail -1 | awk '{print $2}')
-  corpus=$(find "$run/corpus" -type f | wc -l)
+  # libFuzzer's own count of its corpus, inputs/bytes, from its last line.
+  corpus=$(grep -Eo 'corp: [0-9]+/[0-9]+[a-zA-Z]*' "$run/log" | tail -1 | awk '{print $2}')
   found=$(find "$run/artifacts" -type f | head -1)
-  summary+=("$(printf '%-16s executions %10s  cov %6s  corpus %6s  %s' \
-    "$t" "${execs:-?}" "${cov:-?}" "$corpus" "$([[ $rc -eq 0 && -z $found ]] && echo ok || echo FAILED)")")
+  summary+=("$(printf '%-16s executions %10s  cov %6s  corpus %12s  %s' \
+    "$t" "${execs:-?}" "${cov:-?}" "${corpus:-?}" "$([[ $rc -eq 0 && -z $found ]] && echo ok || echo FAILED)")")
   if [[ $rc -ne 0 || -n "$found" ]]; then
     failed+=("$t")
     echo "fuzz.sh: $t found a problem (exit $rc); the end of $run/log:" >&2

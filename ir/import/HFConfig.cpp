@@ -8,6 +8,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -402,7 +403,13 @@ static void parseDeepSeekV3(ConfigReader &R, ModelConfig &C) {
   // A head's query/key is its no-RoPE part followed by its RoPE part; any
   // head_dim key in the file (transformers writes qk_rope_head_dim) is not
   // this.
-  C.HeadDim = A.QKNopeHeadDim + A.QKRopeHeadDim;
+  // validate() bounds every size later; until then a file may hold any
+  // int64, so sums and products are checked (fuzz/FuzzHFConfig found the
+  // signed overflow here).
+  if (llvm::AddOverflow(A.QKNopeHeadDim, A.QKRopeHeadDim, C.HeadDim))
+    R.fail("qk_nope_head_dim + qk_rope_head_dim (" +
+           llvm::Twine(A.QKNopeHeadDim) + " + " + llvm::Twine(A.QKRopeHeadDim) +
+           ") does not fit in 64 bits");
   // DeepSeek keeps the RoPE dimensions of q and k interleaved in pairs and
   // its modeling code de-interleaves them before rotate_half.
   C.RopeNeoX = !R.getBool("rope_interleave", true);
@@ -412,7 +419,10 @@ static void parseDeepSeekV3(ConfigReader &R, ModelConfig &C) {
   M.ExpertsPerToken = R.getInt("num_experts_per_tok");
   M.ExpertFFN = R.getInt("moe_intermediate_size");
   M.NumSharedExperts = R.getInt("n_shared_experts");
-  M.SharedExpertFFN = M.NumSharedExperts * M.ExpertFFN;
+  if (llvm::MulOverflow(M.NumSharedExperts, M.ExpertFFN, M.SharedExpertFFN))
+    R.fail("n_shared_experts * moe_intermediate_size (" +
+           llvm::Twine(M.NumSharedExperts) + " * " + llvm::Twine(M.ExpertFFN) +
+           ") does not fit in 64 bits");
   M.FirstDenseLayers = R.getInt("first_k_dense_replace");
   // transformers' DeepseekV3 has no topk_method key and always uses the
   // score-correction bias, which is what noaux_tc means.

@@ -693,6 +693,23 @@ TEST(HFConfig, MissingFile) {
             Path + ": cannot open: No such file or directory");
 }
 
+// Found by fuzz/FuzzHFConfig (UBSan: signed overflow): the head size and
+// the shared experts' size were computed from the file's integers before
+// validate() bounded them.
+TEST(HFConfig, SizesThatOverflowAreErrors) {
+  EXPECT_EQ(
+      errorOf(DeepSeekV3,
+              [](llvm::json::Object &O) { O["qk_rope_head_dim"] = INT64_MAX; }),
+      "config.json: qk_nope_head_dim + qk_rope_head_dim (128 + "
+      "9223372036854775807) does not fit in 64 bits");
+  EXPECT_EQ(errorOf(DeepSeekV3,
+                    [](llvm::json::Object &O) {
+                      O["n_shared_experts"] = int64_t(1) << 62;
+                    }),
+            "config.json: n_shared_experts * moe_intermediate_size "
+            "(4611686018427387904 * 2048) does not fit in 64 bits");
+}
+
 // Found by fuzzing (fuzz/FuzzHFConfig): json::parse recursed once per level
 // of nesting and overflowed the stack on a few megabytes of '['.
 TEST(HFConfig, DeepNestingIsAnErrorNotACrash) {
