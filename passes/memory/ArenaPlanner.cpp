@@ -3,10 +3,11 @@
 // Best fit: buffers are placed one at a time in a chosen order; each goes
 // into the smallest gap left between the placed buffers it shares a step
 // with, or on top of them if no gap is large enough. Five fixed orderings
-// are tried, within a budget of placements, and then, on small programs,
-// orderings with jittered keys; the smallest arena is kept. An ordering is
-// dropped as soon as its arena reaches the best one so far, and the search
-// stops at the lower bound.
+// are tried, within a budget of placements, then squeaky-wheel rounds that
+// put first the buffers left above the lower bound, and then, on small
+// programs, orderings with jittered keys; the smallest arena is kept. A
+// fixed or jittered ordering is dropped as soon as its arena reaches the
+// best one so far, and the search stops at the lower bound.
 //
 // Finding those buffers must not mean scanning every placed one, which makes
 // a million buffers take hours. Time is cut into blocks of a few dozen
@@ -686,6 +687,7 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
   BestFitPacker Packer(Jobs, NumBlocks);
   // Packs in the order Sorted gives; keeps the result if it is smaller.
   // An ordering is dropped once its arena reaches the best so far.
+  // With Bound NoLimit every offset is written, for the next squeaky round.
   std::vector<Keyed> BestOrder;
   auto Try = [&](const llvm::Twine &Name, uint64_t Bound) {
     uint64_t Size = Packer.pack(Sorted, Offsets, Bound);
@@ -695,7 +697,6 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
       Result.Offsets = Offsets;
       BestOrder = Sorted;
     }
-    return Size;
   };
   // Nothing beats the lower bound: once there, the search stops.
   size_t Placements = 0;

@@ -5,7 +5,8 @@
 // smallest arena is NP-hard to find (dynamic storage allocation), so the
 // planner runs best fit under a few orderings and keeps the smallest arena,
 // as TFLite's greedy-by-size and XLA's GlobalDecreasingSizeBestFitHeap do,
-// then, on small programs, orderings with jittered keys. No arena can be
+// then squeaky-wheel rounds and, on small programs, orderings with jittered
+// keys. No arena can be
 // smaller than the most bytes live at one step; planning stops there.
 //
 //===----------------------------------------------------------------------===//
