@@ -32,10 +32,8 @@ import shutil
 import struct
 import sys
 
-# Seeds longer than scripts/fuzz.sh's -max_len would be cut by libFuzzer:
-# 64 KiB, and 128 KiB for plans (a plan of stories260K takes 75 KB).
+# Seeds longer than scripts/fuzz.sh's -max_len would be cut by libFuzzer.
 MAX_LEN = 64 << 10
-MAX_PLAN_LEN = 128 << 10
 
 
 def load_make_models(source):
@@ -229,7 +227,7 @@ def sir_seeds(out, source):
 
 # --- plans ------------------------------------------------------------------
 def plan_seeds(out, plan_dir):
-    c = Corpus(out, "FuzzPlan", MAX_PLAN_LEN)
+    c = Corpus(out, "FuzzPlan")
     if plan_dir:
         for path in sorted(pathlib.Path(plan_dir).glob("*.json")):
             # Without the indentation: half the bytes for the fuzzer to

@@ -97,9 +97,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$run/corpus" "$run/artifacts"
   cp -r "$work/seeds/$t/." "$run/corpus/"
   seeds=$(find "$run/corpus" -type f | wc -l)
-  max_len=65536
-  [[ $t == FuzzPlan ]] && max_len=131072
-  args=("$root/$run/corpus" -max_total_time="$seconds" -max_len="$max_len"
+  args=("$root/$run/corpus" -max_total_time="$seconds" -max_len=65536
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
         -artifact_prefix="$root/$run/artifacts/")
   dict=$(dict_of "$t")

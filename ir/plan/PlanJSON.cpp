@@ -331,8 +331,13 @@ void writePlan(raw_ostream &OS, const Plan &P) {
 std::string planToString(const Plan &P) {
   std::string S;
   raw_string_ostream OS(S);
+  // The JSON writer emits a few bytes at a time; a buffer turns those into
+  // a few large appends. The stream is unbuffered by default and its str()
+  // does not flush, hence the flush.
+  OS.SetBuffered();
   writePlan(OS, P);
-  return OS.str();
+  OS.flush();
+  return S;
 }
 
 json::Value planToJSON(const Plan &P) {
