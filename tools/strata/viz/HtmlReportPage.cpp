@@ -79,6 +79,18 @@ const char HtmlReportScript[] = R"js(
     $('count').textContent = (n ? (from + 1) + '-' + to : '0') + ' of ' + n + ' matching (' +
       N + ' buffers), page ' + (page + 1) + ' of ' + pages;
   }
+  // A word matches where it occurs, except that a digit at either end may
+  // not run on into more digits: cpu:1 is not cpu:10, blk.1. not blk.11.
+  function isDigit(c) { return c >= '0' && c <= '9'; }
+  function hasWord(text, w) {
+    var lead = isDigit(w.charAt(0)), trail = isDigit(w.charAt(w.length - 1));
+    for (var at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
+      if (lead && at > 0 && isDigit(text.charAt(at - 1))) continue;
+      if (trail && isDigit(text.charAt(at + w.length))) continue;
+      return true;
+    }
+    return false;
+  }
   function applyFilter() {
     var q = $('filter').value.trim().toLowerCase();
     if (!q) {
@@ -94,7 +106,7 @@ const char HtmlReportScript[] = R"js(
       matches = [];
       for (var j = 0; j < N; j++) {
         var ok = true;
-        for (var w = 0; w < words.length && ok; w++) ok = haystack[j].indexOf(words[w]) >= 0;
+        for (var w = 0; w < words.length && ok; w++) ok = hasWord(haystack[j], words[w]);
         if (ok) matches.push(j);
       }
     }
