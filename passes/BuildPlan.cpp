@@ -11,7 +11,6 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <chrono>
 #include <set>
 
 namespace strata::passes {
@@ -109,16 +108,13 @@ std::string fingerprintGraph(const ir::Graph &G) {
 }
 
 /// Runs Stage and records its wall time as the pass manager records a
-/// pass's (statistic "time-us"), so that --time-passes lists it too.
+/// pass's, so that --time-passes lists it too.
 template <typename StageT>
 static llvm::Error timeStage(PassContext &Ctx, llvm::StringRef Name,
                              StageT Stage) {
-  auto Start = std::chrono::steady_clock::now();
+  StageTimer Timer;
   llvm::Error E = Stage();
-  Ctx.addStatistic(Name, "time-us",
-                   std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::steady_clock::now() - Start)
-                       .count());
+  Ctx.addStatistic(Name, TimeStatistic, Timer.elapsedMicroseconds());
   return E;
 }
 

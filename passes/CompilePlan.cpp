@@ -11,8 +11,6 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
-#include <chrono>
-
 namespace strata::passes {
 
 llvm::Expected<CompileResult> compilePlan(const ir::Graph &G,
@@ -83,13 +81,11 @@ llvm::Expected<CompileResult> compilePlan(const ir::Graph &G,
             llvm::Twine(Result.Rounds) + " placement rounds):\n" + Over +
             "to make it fit: add devices or larger ones, or lower --context, "
             "--batch or --prefill");
-  auto Start = std::chrono::steady_clock::now();
+  StageTimer Timer;
   if (llvm::Error E = plan::verifyPlan(Result.Plan))
     return E;
-  Result.Stats.push_back({"verify-plan", "time-us",
-                          std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - Start)
-                              .count()});
+  Result.Stats.push_back(
+      {"verify-plan", TimeStatistic.str(), Timer.elapsedMicroseconds()});
   return Result;
 }
 

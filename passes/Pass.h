@@ -16,6 +16,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +33,24 @@ struct Statistic {
   std::string Pass;
   std::string Name;
   int64_t Value;
+};
+
+/// The statistic that holds a pass's or stage's wall time, which
+/// --time-passes lists.
+inline constexpr llvm::StringLiteral TimeStatistic = "time-us";
+
+/// Wall time from construction, for TimeStatistic.
+class StageTimer {
+public:
+  int64_t elapsedMicroseconds() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now() - Start)
+        .count();
+  }
+
+private:
+  std::chrono::steady_clock::time_point Start =
+      std::chrono::steady_clock::now();
 };
 
 /// A fallback a placement pass took, as data for the plan and the report.

@@ -4,8 +4,6 @@
 
 #include "ir/Verifier.h"
 
-#include <chrono>
-
 namespace strata::passes {
 
 PassManager::PassManager() {
@@ -27,16 +25,14 @@ llvm::Error PassManager::run(ir::Graph &G, PassContext &Ctx) {
   for (const std::unique_ptr<Pass> &P : Passes) {
     if (BeforePass)
       BeforePass(*P, G);
-    auto Start = std::chrono::steady_clock::now();
+    StageTimer Timer;
     if (llvm::Error E = P->run(G, Ctx))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "pass '" + P->getName() + "' failed:\n" +
                                          llvm::toString(std::move(E)));
     if (TimePasses)
-      Ctx.addStatistic(P->getName(), "time-us",
-                       std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now() - Start)
-                           .count());
+      Ctx.addStatistic(P->getName(), TimeStatistic,
+                       Timer.elapsedMicroseconds());
     if (VerifyEach)
       if (llvm::Error E = ir::verify(G))
         return llvm::createStringError(llvm::inconvertibleErrorCode(),

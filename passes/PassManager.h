@@ -30,8 +30,7 @@ public:
 
   void setVerifyEach(bool On) { VerifyEach = On; }
   bool getVerifyEach() const { return VerifyEach; }
-  /// Record each pass's wall time, in microseconds, as its statistic
-  /// "time-us".
+  /// Record each pass's wall time, in microseconds, as its TimeStatistic.
   void setTimePasses(bool On) { TimePasses = On; }
   void setBeforePass(Hook H) { BeforePass = std::move(H); }
   void setAfterPass(Hook H) { AfterPass = std::move(H); }

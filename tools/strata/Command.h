@@ -20,6 +20,24 @@ enum ExitCode : int {
   ExitUsage = 2,   ///< The command line is wrong.
 };
 
+/// How a subcommand reports an error: "strata NAME: error: MSG" on stderr,
+/// coloured on a terminal, and the exit code to return, so that a command
+/// ends with `return Errors.fail(...)`.
+class CommandErrors {
+public:
+  explicit constexpr CommandErrors(const char *Prefix) : Prefix(Prefix) {}
+
+  /// The input is wrong or the work failed.
+  int fail(const llvm::Twine &Msg) const { return report(Msg, ExitFailure); }
+  /// The command line is wrong.
+  int usage(const llvm::Twine &Msg) const { return report(Msg, ExitUsage); }
+
+private:
+  int report(const llvm::Twine &Msg, ExitCode Code) const;
+
+  const char *Prefix; ///< "strata compile"
+};
+
 struct Command {
   llvm::cl::SubCommand *Sub;
   int (*Run)();

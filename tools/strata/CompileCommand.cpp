@@ -31,7 +31,6 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include "spdlog/spdlog.h"
@@ -123,14 +122,7 @@ cl::opt<bool> NoOffload("no-offload",
                                  "disk"),
                         cl::sub(CompileCmd), cl::cat(getStrataCategory()));
 
-int fail(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata compile") << Msg << '\n';
-  return ExitFailure;
-}
-int usage(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata compile") << Msg << '\n';
-  return ExitUsage;
-}
+constexpr CommandErrors Errors("strata compile");
 
 /// Applies --max-memory and --reserve to the cluster.
 llvm::Error applyMemoryLimits(cluster::Cluster &C) {
@@ -230,14 +222,14 @@ llvm::json::Value reportToJSON(const plan::Plan &P) {
 
 int runCompile() {
   if (Strategy != "auto" && Strategy != "pipeline" && Strategy != "tensor")
-    return usage("--strategy=" + Strategy +
-                 ": expected auto, pipeline or "
-                 "tensor");
+    return Errors.usage("--strategy=" + Strategy +
+                        ": expected auto, pipeline or "
+                        "tensor");
   if (Balance != "time" && Balance != "memory")
-    return usage("--balance=" + Balance + ": expected time or memory");
+    return Errors.usage("--balance=" + Balance + ": expected time or memory");
   if (KVStrategy != "with-layer" && KVStrategy != "by-head")
-    return usage("--kv-strategy=" + KVStrategy +
-                 ": expected with-layer or by-head");
+    return Errors.usage("--kv-strategy=" + KVStrategy +
+                        ": expected with-layer or by-head");
   import::LoweringOptions LOpts;
   LOpts.Batch = Batch;
   LOpts.Context = Context;
@@ -245,17 +237,17 @@ int runCompile() {
   if (!KVDType.empty()) {
     std::optional<ir::DType> T = ir::parseDType(KVDType);
     if (!T || !ir::isFloat(*T))
-      return usage("--kv-dtype=" + KVDType +
-                   ": expected a float type such "
-                   "as f16, bf16, f32 or f8_e4m3");
+      return Errors.usage("--kv-dtype=" + KVDType +
+                          ": expected a float type such "
+                          "as f16, bf16, f32 or f8_e4m3");
     LOpts.KVType = *T;
   }
 
   auto Cluster = makeCluster(ClusterSpec);
   if (!Cluster)
-    return fail(llvm::toString(Cluster.takeError()));
+    return Errors.fail(llvm::toString(Cluster.takeError()));
   if (llvm::Error E = applyMemoryLimits(*Cluster))
-    return usage(llvm::toString(std::move(E)));
+    return Errors.usage(llvm::toString(std::move(E)));
 
   // A .sir file is a graph already lowered (and perhaps placed by hand):
   // tests and experiments compile it as it is.
@@ -263,12 +255,12 @@ int runCompile() {
   llvm::Expected<import::ModelSource> Source =
       FromText ? import::ModelSource() : import::openModel(ModelSpec);
   if (!Source)
-    return fail(llvm::toString(Source.takeError()));
+    return Errors.fail(llvm::toString(Source.takeError()));
   llvm::Expected<ir::Graph> Graph = ir::Graph();
   if (FromText) {
     auto Text = llvm::MemoryBuffer::getFileOrSTDIN(ModelSpec);
     if (!Text)
-      return fail(ModelSpec + ": " + Text.getError().message());
+      return Errors.fail(ModelSpec + ": " + Text.getError().message());
     Graph = ir::text::parseGraph((*Text)->getBuffer(), ModelSpec);
     if (Graph)
       if (llvm::Error E = ir::verify(*Graph))
@@ -278,10 +270,10 @@ int runCompile() {
         Source->Config, Source->Tensors ? &*Source->Tensors : nullptr, LOpts);
   }
   if (!Graph)
-    return fail(ModelSpec + ": " + llvm::toString(Graph.takeError()));
+    return Errors.fail(ModelSpec + ": " + llvm::toString(Graph.takeError()));
   auto Stats = import::computeWeightStats(*Graph);
   if (!Stats)
-    return fail(ModelSpec + ": " + llvm::toString(Stats.takeError()));
+    return Errors.fail(ModelSpec + ": " + llvm::toString(Stats.takeError()));
 
   std::string Pipeline =
       "place-layers{strategy=" + Strategy.getValue() +
@@ -303,7 +295,7 @@ int runCompile() {
   if (!FromText && Source->Tensors) {
     auto Digest = import::sampleContentDigest(*Source->Tensors);
     if (!Digest)
-      return fail(ModelSpec + ": " + llvm::toString(Digest.takeError()));
+      return Errors.fail(ModelSpec + ": " + llvm::toString(Digest.takeError()));
     Model.ContentDigest = std::move(*Digest);
   }
   Model.Parameters = Stats->Parameters;
@@ -333,8 +325,8 @@ int runCompile() {
   Request.TimePasses = TimePasses;
   auto Compiled = passes::compilePlan(*Graph, *Cluster, Request);
   if (!Compiled)
-    return fail(ModelSpec + " on " + Cluster->Spec + ": " +
-                llvm::toString(Compiled.takeError()));
+    return Errors.fail(ModelSpec + " on " + Cluster->Spec + ": " +
+                       llvm::toString(Compiled.takeError()));
   if (Compiled->Rounds > 1)
     spdlog::info("placed {} times: the exact memory plan needed more "
                  "activation memory than estimated",
@@ -343,7 +335,7 @@ int runCompile() {
 
   if (TimePasses)
     for (const passes::Statistic &S : Compiled->Stats)
-      if (S.Name == "time-us")
+      if (S.Name == passes::TimeStatistic)
         llvm::errs() << llvm::formatv("time: {0,-18} {1,8:f3} ms\n", S.Pass,
                                       S.Value / 1e3);
   if (!OutputPath.empty())
@@ -351,13 +343,13 @@ int runCompile() {
           plan::writePlan(OS, *Plan);
           return llvm::Error::success();
         }))
-      return fail(llvm::toString(std::move(E)));
+      return Errors.fail(llvm::toString(std::move(E)));
   if (!ReportJSON.empty())
     if (llvm::Error E = writeOutputFile(ReportJSON, [&](llvm::raw_ostream &OS) {
           OS << llvm::formatv("{0:2}", reportToJSON(*Plan)) << "\n";
           return llvm::Error::success();
         }))
-      return fail(llvm::toString(std::move(E)));
+      return Errors.fail(llvm::toString(std::move(E)));
   // DEBUG=2: where every buffer went and why.
   if (spdlog::should_log(spdlog::level::debug))
     for (const plan::Buffer &B : Plan->Buffers)

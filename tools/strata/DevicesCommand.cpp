@@ -15,7 +15,6 @@
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace cl = llvm::cl;
@@ -36,11 +35,8 @@ cl::opt<bool> AsJSON("json", cl::desc("Print the cluster description as JSON"),
 
 int runDevices() {
   auto C = makeCluster(ClusterSpec);
-  if (!C) {
-    llvm::WithColor::error(llvm::errs(), "strata devices")
-        << llvm::toString(C.takeError()) << '\n';
-    return ExitFailure;
-  }
+  if (!C)
+    return CommandErrors("strata devices").fail(toString(C.takeError()));
   llvm::raw_ostream &OS = llvm::outs();
   if (AsJSON) {
     OS << llvm::formatv("{0:2}", cluster::clusterToJSON(*C)) << '\n';

@@ -20,7 +20,6 @@
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include "spdlog/spdlog.h"
@@ -254,10 +253,7 @@ struct Report {
   }
 };
 
-int fail(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata inspect") << Msg << '\n';
-  return ExitFailure;
-}
+constexpr CommandErrors Errors("strata inspect");
 
 int runInspect() {
   import::LoweringOptions Opts;
@@ -266,31 +262,29 @@ int runInspect() {
   Opts.PrefillTokens = Prefill;
   if (!KVDType.empty()) {
     std::optional<ir::DType> T = ir::parseDType(KVDType);
-    if (!T || !ir::isFloat(*T)) {
-      llvm::WithColor::error(llvm::errs(), "strata inspect")
-          << "--kv-dtype=" << KVDType << ": expected a float type such as "
-          << "f16, bf16, f32 or f8_e4m3\n";
-      return ExitUsage;
-    }
+    if (!T || !ir::isFloat(*T))
+      return Errors.usage("--kv-dtype=" + KVDType +
+                          ": expected a float type such as f16, bf16, f32 or "
+                          "f8_e4m3");
     Opts.KVType = *T;
   }
 
   auto Source = import::openModel(ModelSpec);
   if (!Source)
-    return fail(llvm::toString(Source.takeError()));
+    return Errors.fail(llvm::toString(Source.takeError()));
   spdlog::info("{}: {} ({}), {} tensors in the file", ModelSpec,
                Source->Config.Name, import::getFormatName(Source->Kind),
                Source->Tensors ? Source->Tensors->Tensors.size() : 0);
   auto Graph = import::lowerModel(
       Source->Config, Source->Tensors ? &*Source->Tensors : nullptr, Opts);
   if (!Graph)
-    return fail(ModelSpec + ": " + llvm::toString(Graph.takeError()));
+    return Errors.fail(ModelSpec + ": " + llvm::toString(Graph.takeError()));
   if (llvm::Error E = ir::verify(*Graph))
-    return fail(ModelSpec + ": the lowered graph is invalid (a bug):\n" +
-                llvm::toString(std::move(E)));
+    return Errors.fail(ModelSpec + ": the lowered graph is invalid (a bug):\n" +
+                       llvm::toString(std::move(E)));
   auto Stats = import::computeModelStats(*Graph);
   if (!Stats)
-    return fail(ModelSpec + ": " + llvm::toString(Stats.takeError()));
+    return Errors.fail(ModelSpec + ": " + llvm::toString(Stats.takeError()));
 
   if (spdlog::should_log(spdlog::level::debug))
     for (ir::ValueId V : Graph->sharedValues()) {
@@ -319,7 +313,7 @@ int runInspect() {
           R.printText(OS);
         return llvm::Error::success();
       }))
-    return fail(llvm::toString(std::move(E)));
+    return Errors.fail(llvm::toString(std::move(E)));
   return ExitSuccess;
 }
 

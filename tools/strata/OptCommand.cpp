@@ -18,7 +18,6 @@
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include "spdlog/spdlog.h"
@@ -95,6 +94,8 @@ void printDiagnostics(llvm::SourceMgr &SM, unsigned BufferId,
   }
 }
 
+constexpr CommandErrors Errors("strata opt");
+
 /// Parses, verifies and transforms one buffer; returns the printed graph,
 /// or an empty optional after printing why not.
 std::optional<std::string> processBuffer(llvm::SourceMgr &SM, unsigned BufferId,
@@ -116,8 +117,7 @@ std::optional<std::string> processBuffer(llvm::SourceMgr &SM, unsigned BufferId,
   if (!PassPipeline.empty()) {
     auto Passes = passes::parsePassPipeline(PassPipeline);
     if (!Passes) {
-      llvm::WithColor::error(llvm::errs(), "strata opt")
-          << llvm::toString(Passes.takeError()) << '\n';
+      Errors.fail(llvm::toString(Passes.takeError()));
       return std::nullopt;
     }
     PM.addPasses(std::move(*Passes));
@@ -183,12 +183,9 @@ int runOpt() {
     return ExitSuccess;
   }
   auto Buffer = llvm::MemoryBuffer::getFileOrSTDIN(InputFile);
-  if (!Buffer) {
-    llvm::WithColor::error(llvm::errs(), "strata opt")
-        << "cannot read '" << InputFile << "': " << Buffer.getError().message()
-        << '\n';
-    return ExitFailure;
-  }
+  if (!Buffer)
+    return Errors.fail("cannot read '" + InputFile +
+                       "': " + Buffer.getError().message());
   std::string Name = InputFile == "-" ? "<stdin>" : InputFile.getValue();
   std::vector<std::string> Chunks;
   if (SplitInputFile)
@@ -199,11 +196,8 @@ int runOpt() {
   std::optional<cluster::Cluster> Cluster;
   if (!ClusterSpec.empty()) {
     auto C = makeCluster(ClusterSpec);
-    if (!C) {
-      llvm::WithColor::error(llvm::errs(), "strata opt")
-          << llvm::toString(C.takeError()) << '\n';
-      return ExitFailure;
-    }
+    if (!C)
+      return Errors.fail(llvm::toString(C.takeError()));
     Cluster = std::move(*C);
   }
   bool Failed = false;
@@ -229,11 +223,8 @@ int runOpt() {
   if (llvm::Error E = writeOutputFile(OutputPath, [&](llvm::raw_ostream &OS) {
         OS << Output;
         return llvm::Error::success();
-      })) {
-    llvm::WithColor::error(llvm::errs(), "strata opt")
-        << llvm::toString(std::move(E)) << '\n';
-    return ExitFailure;
-  }
+      }))
+    return Errors.fail(llvm::toString(std::move(E)));
   return Failed ? ExitFailure : ExitSuccess;
 }
 

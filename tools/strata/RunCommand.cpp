@@ -109,14 +109,7 @@ cl::opt<std::string> TracePath(
              "(docs/visualisation.md)"),
     cl::value_desc("file"), cl::sub(RunCmd), cl::cat(getStrataCategory()));
 
-int fail(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata run") << Msg << '\n';
-  return ExitFailure;
-}
-int usage(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata run") << Msg << '\n';
-  return ExitUsage;
-}
+constexpr CommandErrors Errors("strata run");
 
 std::string ranges(const std::set<int64_t> &Ls) {
   std::string R = formatRanges(Ls);
@@ -195,11 +188,11 @@ void reportContents(const runtime::Executor &X) {
 
 int runRun() {
   if (Prompt.getNumOccurrences() == TokenList.getNumOccurrences())
-    return usage("give either --prompt TEXT or --tokens IDS");
+    return Errors.usage("give either --prompt TEXT or --tokens IDS");
   if (NumTokens < 0)
-    return usage("-n must be at least 0");
+    return Errors.usage("-n must be at least 0");
   if (Temperature < 0 || TopP <= 0 || TopP > 1 || TopK < 0)
-    return usage("--temp must be >= 0, --top-p in (0, 1], --top-k >= 0");
+    return Errors.usage("--temp must be >= 0, --top-p in (0, 1], --top-k >= 0");
 
   // From here on Ctrl-C stops the run at the next weight or token, and
   // everything is released on the way out.
@@ -207,10 +200,10 @@ int runRun() {
 
   auto Text = llvm::MemoryBuffer::getFile(PlanPath);
   if (!Text)
-    return fail(PlanPath + ": " + Text.getError().message());
+    return Errors.fail(PlanPath + ": " + Text.getError().message());
   auto Plan = plan::parsePlan((*Text)->getBuffer(), PlanPath);
   if (!Plan)
-    return fail(llvm::toString(Plan.takeError()));
+    return Errors.fail(llvm::toString(Plan.takeError()));
   if (!DeviceList.empty()) {
     llvm::SmallVector<llvm::StringRef, 8> Items;
     llvm::StringRef(DeviceList).split(Items, ',', -1, false);
@@ -218,23 +211,26 @@ int runRun() {
     for (llvm::StringRef I : Items) {
       unsigned D = 0;
       if (I.trim().getAsInteger(10, D) || !Seen.insert(D).second)
-        return usage("--devices: expected distinct device indices such as "
-                     "0,2, got '" +
-                     DeviceList + "'");
+        return Errors.usage(
+            "--devices: expected distinct device indices such as "
+            "0,2, got '" +
+            DeviceList + "'");
     }
     if (Items.size() != Plan->Devices.size())
-      return usage(llvm::formatv("--devices names {0} devices but the plan "
-                                 "has {1}; a multi-device plan never runs on "
-                                 "fewer devices",
-                                 Items.size(), Plan->Devices.size()));
+      return Errors.usage(
+          llvm::formatv("--devices names {0} devices but the plan "
+                        "has {1}; a multi-device plan never runs on "
+                        "fewer devices",
+                        Items.size(), Plan->Devices.size()));
   }
 
   auto Source = import::openModel(ModelPath);
   if (!Source)
-    return fail(llvm::toString(Source.takeError()));
+    return Errors.fail(llvm::toString(Source.takeError()));
   if (!Source->Tensors)
-    return fail(ModelPath + ": has no weights to run (give a GGUF file or a "
-                            "checkpoint folder with safetensors)");
+    return Errors.fail(ModelPath +
+                       ": has no weights to run (give a GGUF file or a "
+                       "checkpoint folder with safetensors)");
 
   // CPU virtual devices, one per plan device, each capped as the plan says.
   std::vector<uint64_t> Caps;
@@ -263,20 +259,21 @@ int runRun() {
   if (!Plan->Model.ContentDigest.empty()) {
     auto D = import::sampleContentDigest(*Source->Tensors);
     if (!D)
-      return fail(llvm::toString(D.takeError()));
+      return Errors.fail(llvm::toString(D.takeError()));
     Digest = std::move(*D);
   }
   runtime::CpuBackend Backend(Caps, BO);
   auto X = runtime::Executor::create(*Plan, std::move(*Source->Tensors),
                                      Backend, !UnsafeSkipVerify);
   if (!X)
-    return fail(PlanPath + " with " + ModelPath + ": " +
-                llvm::toString(X.takeError()));
+    return Errors.fail(PlanPath + " with " + ModelPath + ": " +
+                       llvm::toString(X.takeError()));
   if (Digest && *Digest != Plan->Model.ContentDigest)
-    return fail(ModelPath + ": the weights changed after " + PlanPath +
-                " was compiled (content digest " + Digest->substr(0, 16) +
-                "..., the plan has " + Plan->Model.ContentDigest.substr(0, 16) +
-                "...): compile the plan again for these files");
+    return Errors.fail(ModelPath + ": the weights changed after " + PlanPath +
+                       " was compiled (content digest " +
+                       Digest->substr(0, 16) + "..., the plan has " +
+                       Plan->Model.ContentDigest.substr(0, 16) +
+                       "...): compile the plan again for these files");
 
   bool Bar = llvm::sys::Process::StandardErrIsDisplayed();
   auto LoadBegin = std::chrono::steady_clock::now();
@@ -297,7 +294,7 @@ int runRun() {
   if (Bar && LastPercent >= 0)
     llvm::errs() << "\n";
   if (E) {
-    fail(llvm::toString(std::move(E)));
+    Errors.fail(llvm::toString(std::move(E)));
     return InterruptScope::requested() ? InterruptedExitCode : 1;
   }
   double LoadSeconds = std::chrono::duration<double>(
@@ -316,7 +313,7 @@ int runRun() {
       if (!TokenList.empty())
         llvm::consumeError(T.takeError());
       else
-        return fail(llvm::toString(T.takeError()));
+        return Errors.fail(llvm::toString(T.takeError()));
     } else {
       Tok = std::move(*T);
     }
@@ -328,18 +325,19 @@ int runRun() {
     for (llvm::StringRef I : Items) {
       int32_t Id = 0;
       if (I.trim().getAsInteger(10, Id) || Id < 0)
-        return usage("--tokens: expected token ids such as 1,403,407, got '" +
-                     I + "'");
+        return Errors.usage(
+            "--tokens: expected token ids such as 1,403,407, got '" + I + "'");
       Ids.push_back(Id);
     }
   } else {
     if (!Tok)
-      return fail(ModelPath + ": no tokenizer for text prompts (only GGUF "
-                              "vocabularies are read); give --tokens");
+      return Errors.fail(ModelPath +
+                         ": no tokenizer for text prompts (only GGUF "
+                         "vocabularies are read); give --tokens");
     Ids = Tok->encode(Prompt);
   }
   if (Ids.empty())
-    return usage("the prompt has no tokens");
+    return Errors.usage("the prompt has no tokens");
 
   // The prompt, then the text as it is made.
   std::optional<runtime::Detokenizer> Detok;
@@ -363,7 +361,7 @@ int runRun() {
   if (NumTokens > 0) {
     auto Next = Gen.start(Ids);
     if (!Next)
-      return fail(llvm::toString(Next.takeError()));
+      return Errors.fail(llvm::toString(Next.takeError()));
     reportMemory(**X, "after prefill");
     int32_t Token = *Next;
     while (true) {
@@ -384,7 +382,7 @@ int runRun() {
       }
       auto N = Gen.next(Token);
       if (!N)
-        return fail(llvm::toString(N.takeError()));
+        return Errors.fail(llvm::toString(N.takeError()));
       Token = *N;
     }
     if (Detok)
@@ -398,7 +396,7 @@ int runRun() {
           viz::writeChromeTrace(OS, *Plan, Recorder->take(), "measured");
           return llvm::Error::success();
         }))
-      return fail(llvm::toString(std::move(E)));
+      return Errors.fail(llvm::toString(std::move(E)));
   if (InterruptScope::requested()) {
     llvm::WithColor::error(llvm::errs(), "strata run")
         << "interrupted after " << Made << " generated token(s)\n";

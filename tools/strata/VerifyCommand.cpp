@@ -15,7 +15,6 @@
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace cl = llvm::cl;
@@ -36,20 +35,17 @@ cl::opt<bool> PrintSteps("print-steps",
 cl::opt<bool> JSON("json", cl::desc("Print the report as JSON"),
                    cl::sub(VerifyCmd), cl::cat(getStrataCategory()));
 
-int fail(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata verify") << Msg << '\n';
-  return ExitFailure;
-}
+constexpr CommandErrors Errors("strata verify");
 
 int runVerify() {
   auto Text = llvm::MemoryBuffer::getFileOrSTDIN(PlanPath);
   if (!Text)
-    return fail(PlanPath + ": " + Text.getError().message());
+    return Errors.fail(PlanPath + ": " + Text.getError().message());
   auto Plan = plan::parsePlan((*Text)->getBuffer(), PlanPath);
   if (!Plan)
-    return fail(llvm::toString(Plan.takeError()));
+    return Errors.fail(llvm::toString(Plan.takeError()));
   if (llvm::Error E = plan::verifyPlan(*Plan))
-    return fail(PlanPath + ": " + llvm::toString(std::move(E)));
+    return Errors.fail(PlanPath + ": " + llvm::toString(std::move(E)));
   if (Quiet)
     return ExitSuccess;
   if (JSON) {

@@ -19,7 +19,6 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace cl = llvm::cl;
@@ -61,14 +60,7 @@ cl::opt<unsigned> CollapseAbove(
              "per layer and device (default 400)"),
     cl::init(400), cl::sub(VizCmd), cl::cat(getStrataCategory()));
 
-int fail(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata viz") << Msg << '\n';
-  return ExitFailure;
-}
-int usage(const llvm::Twine &Msg) {
-  llvm::WithColor::error(llvm::errs(), "strata viz") << Msg << '\n';
-  return ExitUsage;
-}
+constexpr CommandErrors Errors("strata viz");
 
 std::string programNames(const plan::Plan &P) {
   std::vector<std::string> Names;
@@ -80,18 +72,20 @@ std::string programNames(const plan::Plan &P) {
 int runViz() {
   if (Format != "text" && Format != "dot" && Format != "html" &&
       Format != "trace")
-    return usage("--format=" + Format + ": expected text, dot, html or trace");
+    return Errors.usage("--format=" + Format +
+                        ": expected text, dot, html or trace");
   if (Program.getNumOccurrences() && Format != "dot" && Format != "trace")
-    return usage("--program applies to --format=dot and --format=trace only");
+    return Errors.usage(
+        "--program applies to --format=dot and --format=trace only");
   if (Expand && Format != "dot")
-    return usage("--expand applies to --format=dot only");
+    return Errors.usage("--expand applies to --format=dot only");
 
   auto Text = llvm::MemoryBuffer::getFile(PlanPath);
   if (!Text)
-    return fail(PlanPath + ": " + Text.getError().message());
+    return Errors.fail(PlanPath + ": " + Text.getError().message());
   auto Plan = plan::parsePlan((*Text)->getBuffer(), PlanPath);
   if (!Plan)
-    return fail(llvm::toString(Plan.takeError()));
+    return Errors.fail(llvm::toString(Plan.takeError()));
 
   // The program named must exist before any output is opened.
   std::vector<uint32_t> Programs;
@@ -101,9 +95,9 @@ int runViz() {
   std::string DotProgram = Program.empty() ? "decode" : Program.getValue();
   if ((Format == "trace" && !Program.empty() && Programs.empty()) ||
       (Format == "dot" && !Plan->findProgram(DotProgram)))
-    return usage("--program=" + (Format == "dot" ? DotProgram : Program) +
-                 ": " + PlanPath + " has no such program (it has " +
-                 programNames(*Plan) + ")");
+    return Errors.usage(
+        "--program=" + (Format == "dot" ? DotProgram : Program) + ": " +
+        PlanPath + " has no such program (it has " + programNames(*Plan) + ")");
 
   llvm::Error E =
       writeOutputFile(OutputPath, [&](llvm::raw_ostream &OS) -> llvm::Error {
@@ -127,7 +121,7 @@ int runViz() {
         return llvm::Error::success();
       });
   if (E)
-    return fail(llvm::toString(std::move(E)));
+    return Errors.fail(llvm::toString(std::move(E)));
   return ExitSuccess;
 }
 

@@ -22,6 +22,11 @@ cl::OptionCategory &getStrataCategory() {
   return Category;
 }
 
+int CommandErrors::report(const llvm::Twine &Msg, ExitCode Code) const {
+  llvm::WithColor::error(llvm::errs(), Prefix) << Msg << '\n';
+  return Code;
+}
+
 } // namespace strata::tool
 
 static cl::opt<std::string>
