@@ -21,6 +21,8 @@ committed:
                    which compiles them as `strata compile` does)
   FuzzTokenizer    per mode (the first byte): stories260K's vocabulary as a
                    small GGUF file, vocabularies built from bytes, and texts
+  FuzzJSON         FuzzHFConfig's and FuzzPlan's seeds, and short texts for
+                   escapes, surrogates, numbers and whitespace
 """
 import importlib.util
 import json
@@ -237,6 +239,28 @@ def plan_seeds(out, plan_dir):
     return c.count
 
 
+# --- JSON -----------------------------------------------------------------
+JSON_TEXTS = [
+    r'"\" \\ \/ \b \f \n \r \t"',
+    r'["\u0041\u00e9\u20ac", "\ud83d\ude00", "\ud8dd\ude00", "\ud83d", "\ude00x"]',
+    '[0, -0, 12, -1.5e-3, 1E+2, .5, +5, 9223372036854775807, 9223372036854775808, 1e400]',
+    '{"a": {"b": [true, false, null]}, "a": 1}',
+    ' \t\r\n[ ]\n',
+    "\"caf\\u00e9 caf\u00e9\"",
+]
+
+
+def json_seeds(out):
+    """FuzzHFConfig's and FuzzPlan's seeds (written first) and JSON_TEXTS."""
+    c = Corpus(out, "FuzzJSON")
+    for target in ("FuzzHFConfig", "FuzzPlan"):
+        for path in sorted((out / target).glob("*")):
+            c.add(f"{target}-{path.name}", path.read_bytes())
+    for i, text in enumerate(JSON_TEXTS):
+        c.add(f"text-{i}.json", text.encode("utf-8", "surrogateescape"))
+    return c.count
+
+
 # --- tokenizer ------------------------------------------------------------
 def tokenizer_seeds(out, stories):
     c = Corpus(out, "FuzzTokenizer")
@@ -283,6 +307,7 @@ def main():
         "FuzzPlan": plan_seeds(out, plan_dir),
         "FuzzTokenizer": tokenizer_seeds(out, stories),
     }
+    counts["FuzzJSON"] = json_seeds(out)
     for target, n in counts.items():
         print(f"make_seeds: {target}: {n} seeds")
 

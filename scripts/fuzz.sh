@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [--seconds N] [TARGET...]
 #
 # TARGET is one of FuzzGGUF FuzzSafeTensors FuzzHFConfig FuzzSir FuzzPlan
-# FuzzTokenizer (all when none is named); each runs for N seconds (default
+# FuzzTokenizer FuzzJSON (all when none is named); each runs for N seconds (default
 # 10), one after the other. Everything is written under build-fuzz/: the
 # build (clang-14, AddressSanitizer + UBSan + libFuzzer), the seeds
 # (build-fuzz/fuzz/seeds), and per target a corpus copied from its seeds
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all=(FuzzGGUF FuzzSafeTensors FuzzHFConfig FuzzSir FuzzPlan FuzzTokenizer)
+all=(FuzzGGUF FuzzSafeTensors FuzzHFConfig FuzzSir FuzzPlan FuzzTokenizer FuzzJSON)
 usage() {
   echo "usage: scripts/fuzz.sh [--seconds N] [TARGET...]" >&2
   echo "targets: ${all[*]}" >&2
@@ -83,7 +83,7 @@ python3 fuzz/make_seeds.py "$work/seeds" "$root" "$shared" "$plans"
 dict_of() {
   case "$1" in
     FuzzGGUF) echo fuzz/gguf.dict ;;
-    FuzzSafeTensors|FuzzHFConfig|FuzzPlan) echo fuzz/json.dict ;;
+    FuzzSafeTensors|FuzzHFConfig|FuzzPlan|FuzzJSON) echo fuzz/json.dict ;;
     FuzzSir) echo fuzz/sir.dict ;;
     *) echo "" ;;
   esac

@@ -16,6 +16,7 @@
 #include "ir/cluster/Cluster.h"
 
 #include "ir/plan/JSONNesting.h"
+#include "ir/plan/JSONParser.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -1025,7 +1026,7 @@ llvm::Expected<Cluster> parseClusterJSON(llvm::StringRef Text,
                      "than " +
                      llvm::Twine(MaxJSONNesting) + " levels at byte " +
                      llvm::Twine(*At));
-  llvm::Expected<llvm::json::Value> Root = llvm::json::parse(Text);
+  llvm::Expected<llvm::json::Value> Root = parseJSON(Text);
   if (!Root)
     return makeError(Path +
                      ": invalid JSON: " + llvm::toString(Root.takeError()));

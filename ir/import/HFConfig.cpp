@@ -3,6 +3,7 @@
 #include "ir/import/HFConfig.h"
 
 #include "ir/plan/JSONNesting.h"
+#include "ir/plan/JSONParser.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -456,7 +457,7 @@ llvm::Expected<ModelConfig> parseHFConfig(llvm::StringRef JsonText,
                            "than " +
                                llvm::Twine(MaxJSONNesting) +
                                " levels at byte " + llvm::Twine(*At));
-  llvm::Expected<llvm::json::Value> Root = llvm::json::parse(JsonText);
+  llvm::Expected<llvm::json::Value> Root = parseJSON(JsonText);
   if (!Root)
     return fileError(Path, "invalid JSON: " + llvm::toString(Root.takeError()));
   const llvm::json::Object *Obj = Root->getAsObject();

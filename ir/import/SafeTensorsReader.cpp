@@ -4,6 +4,7 @@
 
 #include "ir/TensorType.h"
 #include "ir/plan/JSONNesting.h"
+#include "ir/plan/JSONParser.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -275,8 +276,7 @@ llvm::Expected<TensorTable> parseSafeTensorsHeader(llvm::StringRef Bytes,
                            "deeper than " +
                                llvm::Twine(MaxJSONNesting) +
                                " levels at byte " + llvm::Twine(8 + *At));
-  llvm::Expected<llvm::json::Value> Root =
-      llvm::json::parse(Bytes.substr(8, N));
+  llvm::Expected<llvm::json::Value> Root = parseJSON(Bytes.substr(8, N));
   if (!Root)
     return fileError(Path, "invalid JSON header: " +
                                llvm::toString(Root.takeError()));
@@ -387,7 +387,7 @@ static llvm::Expected<llvm::json::Value> readJSONFile(llvm::StringRef Path) {
                            "than " +
                                llvm::Twine(MaxJSONNesting) +
                                " levels at byte " + llvm::Twine(*At));
-  llvm::Expected<llvm::json::Value> V = llvm::json::parse((*Buf)->getBuffer());
+  llvm::Expected<llvm::json::Value> V = parseJSON((*Buf)->getBuffer());
   if (!V)
     return fileError(Path, "invalid JSON: " + llvm::toString(V.takeError()));
   return V;

@@ -14,6 +14,7 @@
 #include "ir/plan/Plan.h"
 
 #include "ir/plan/JSONNesting.h"
+#include "ir/plan/JSONParser.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -73,7 +74,7 @@ json::Value seconds(double D) {
 json::Value clusterDescription(StringRef Text) {
   if (Text.empty())
     return json::Value(nullptr);
-  Expected<json::Value> V = json::parse(Text);
+  Expected<json::Value> V = parseJSON(Text);
   if (!V) {
     // A bug in the caller: ClusterJSON always comes from clusterToJSON.
     consumeError(V.takeError());
@@ -341,7 +342,7 @@ std::string planToString(const Plan &P) {
 }
 
 json::Value planToJSON(const Plan &P) {
-  return cantFail(json::parse(planToString(P)));
+  return cantFail(parseJSON(planToString(P)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1217,7 +1218,7 @@ Expected<Plan> parsePlan(StringRef Text, StringRef Path) {
                 Path, Before.count('\n') + 1, *At - LineStart + 1,
                 MaxJSONNesting));
   }
-  Expected<json::Value> Doc = json::parse(Text);
+  Expected<json::Value> Doc = parseJSON(Text);
   if (!Doc)
     return parseError(Path, Doc.takeError());
   return PlanReader(Path).read(*Doc);

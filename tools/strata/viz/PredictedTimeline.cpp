@@ -2,6 +2,7 @@
 
 #include "tools/strata/viz/PredictedTimeline.h"
 
+#include "ir/plan/JSONParser.h"
 #include "ir/plan/Plan.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -70,7 +71,7 @@ ClusterCosts readClusterCosts(const plan::Plan &P) {
     C.NodeOf[D.Index] = D.Node;
   // The description is recorded by the compiler; a plan without one (or a
   // hand-made plan) simply has unknown links.
-  llvm::Expected<llvm::json::Value> V = llvm::json::parse(P.ClusterJSON);
+  llvm::Expected<llvm::json::Value> V = parseJSON(P.ClusterJSON);
   if (!V) {
     llvm::consumeError(V.takeError());
     return C;
