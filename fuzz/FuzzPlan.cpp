@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fuzz/RoundTrip.h"
 #include "ir/plan/Plan.h"
 #include "ir/plan/PlanVerifier.h"
 
@@ -20,23 +21,18 @@
 
 using namespace strata;
 
-[[noreturn]] static void roundTripFailed(const llvm::Twine &Why,
-                                         llvm::StringRef Written) {
-  llvm::errs() << "round trip failed: " << Why << "\nwritten plan:\n"
-               << Written << '\n';
-  std::abort();
-}
-
 static void checkRoundTrip(const plan::Plan &P) {
   std::string First = plan::planToString(P);
   llvm::Expected<plan::Plan> Again = plan::parsePlan(First, "<written>");
   if (!Again)
-    roundTripFailed("the written plan does not parse: " +
-                        llvm::toString(Again.takeError()),
-                    First);
+    fuzz::roundTripFailed("plan",
+                          "the written plan does not parse: " +
+                              llvm::toString(Again.takeError()),
+                          First);
   std::string Second = plan::planToString(*Again);
   if (Second != First)
-    roundTripFailed("writing the read plan changed it:\n" + Second, First);
+    fuzz::roundTripFailed(
+        "plan", "writing the read plan changed it:\n" + Second, First);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fuzz/RoundTrip.h"
 #include "ir/Verifier.h"
 #include "ir/text/Parser.h"
 #include "ir/text/Printer.h"
@@ -24,24 +25,19 @@
 
 using namespace strata;
 
-[[noreturn]] static void roundTripFailed(const llvm::Twine &Why,
-                                         llvm::StringRef Printed) {
-  llvm::errs() << "round trip failed: " << Why << "\nprinted graph:\n"
-               << Printed << '\n';
-  std::abort();
-}
-
 /// A parsed graph's print must parse and print to the same text.
 static void checkRoundTrip(const ir::Graph &G) {
   std::string First = ir::text::printGraphToString(G);
   llvm::Expected<ir::Graph> Again = ir::text::parseGraph(First, "<printed>");
   if (!Again)
-    roundTripFailed("the print does not parse: " +
-                        llvm::toString(Again.takeError()),
-                    First);
+    fuzz::roundTripFailed("graph",
+                          "the print does not parse: " +
+                              llvm::toString(Again.takeError()),
+                          First);
   std::string Second = ir::text::printGraphToString(*Again);
   if (Second != First)
-    roundTripFailed("printing the parsed print changed it:\n" + Second, First);
+    fuzz::roundTripFailed(
+        "graph", "printing the parsed print changed it:\n" + Second, First);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {

@@ -23,6 +23,9 @@ committed:
                    small GGUF file, vocabularies built from bytes, and texts
   FuzzJSON         FuzzHFConfig's and FuzzPlan's seeds, and short texts for
                    escapes, surrogates, numbers and whitespace
+  FuzzCluster      the cluster descriptions recorded in the plans of
+                   PLAN_DIR, the JSON examples of docs/cluster.md and the
+                   descriptions the lit tests write
 """
 import importlib.util
 import json
@@ -261,6 +264,26 @@ def json_seeds(out):
     return c.count
 
 
+# --- cluster descriptions -------------------------------------------------
+def cluster_seeds(out, source, plan_dir):
+    c = Corpus(out, "FuzzCluster")
+    if plan_dir:
+        for path in sorted(pathlib.Path(plan_dir).glob("*.json")):
+            description = json.loads(path.read_text())["cluster"]["description"]
+            if description:
+                c.add(f"plan-{path.name}", json.dumps(description))
+    doc = (source / "docs/cluster.md").read_text()
+    for i, block in enumerate(re.findall(r"```json\n(.*?)```", doc, re.S)):
+        if '"nodes"' in block:
+            c.add(f"doc-{i}.json", block)
+    texts = set()
+    for test in sorted((source / "tests/lit").rglob("*.test")):
+        texts.update(re.findall(r"echo '(\{\"nodes\".*?\})' >", test.read_text()))
+    for i, text in enumerate(sorted(texts)):
+        c.add(f"lit-{i}.json", text)
+    return c.count
+
+
 # --- tokenizer ------------------------------------------------------------
 def tokenizer_seeds(out, stories):
     c = Corpus(out, "FuzzTokenizer")
@@ -308,6 +331,7 @@ def main():
         "FuzzTokenizer": tokenizer_seeds(out, stories),
     }
     counts["FuzzJSON"] = json_seeds(out)
+    counts["FuzzCluster"] = cluster_seeds(out, source, plan_dir)
     for target, n in counts.items():
         print(f"make_seeds: {target}: {n} seeds")
 

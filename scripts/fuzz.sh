@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [--seconds N] [TARGET...]
 #
 # TARGET is one of FuzzGGUF FuzzSafeTensors FuzzHFConfig FuzzSir FuzzPlan
-# FuzzTokenizer FuzzJSON (all when none is named); each runs for N seconds (default
+# FuzzTokenizer FuzzJSON FuzzCluster (all when none is named); each runs for N seconds (default
 # 10), one after the other. Everything is written under build-fuzz/: the
 # build (clang-14, AddressSanitizer + UBSan + libFuzzer), the seeds
 # (build-fuzz/fuzz/seeds), and per target a corpus copied from its seeds
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all=(FuzzGGUF FuzzSafeTensors FuzzHFConfig FuzzSir FuzzPlan FuzzTokenizer FuzzJSON)
+all=(FuzzGGUF FuzzSafeTensors FuzzHFConfig FuzzSir FuzzPlan FuzzTokenizer FuzzJSON FuzzCluster)
 usage() {
   echo "usage: scripts/fuzz.sh [--seconds N] [TARGET...]" >&2
   echo "targets: ${all[*]}" >&2
@@ -61,8 +61,14 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 build=("${targets[@]}")
-# The plan seeds are plans compiled as strata compile compiles them.
-[[ " ${targets[*]} " == *" FuzzPlan "* ]] && build+=(MakePlanSeeds)
+# The plan seeds are plans compiled as strata compile compiles them; the
+# cluster seeds include the descriptions they record, and FuzzJSON reads
+# both.
+needs_plans=false
+for t in "${targets[@]}"; do
+  if [[ $t =~ ^(FuzzPlan|FuzzJSON|FuzzCluster)$ ]]; then needs_plans=true; fi
+done
+if $needs_plans; then build+=(MakePlanSeeds); fi
 nice -n 5 cmake --build "$dir" --target "${build[@]}"
 
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
@@ -71,7 +77,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # --- Seeds ------------------------------------------------------------------
 plans=$work/plans
 rm -rf "$plans"
-if [[ " ${targets[*]} " == *" FuzzPlan "* ]]; then
+if $needs_plans; then
   models=$work/models
   rm -rf "$models"
   python3 tests/lit/import/Inputs/make_models.py "$models"
@@ -83,7 +89,7 @@ python3 fuzz/make_seeds.py "$work/seeds" "$root" "$shared" "$plans"
 dict_of() {
   case "$1" in
     FuzzGGUF) echo fuzz/gguf.dict ;;
-    FuzzSafeTensors|FuzzHFConfig|FuzzPlan|FuzzJSON) echo fuzz/json.dict ;;
+    FuzzSafeTensors|FuzzHFConfig|FuzzPlan|FuzzJSON|FuzzCluster) echo fuzz/json.dict ;;
     FuzzSir) echo fuzz/sir.dict ;;
     *) echo "" ;;
   esac
