@@ -1,15 +1,18 @@
 //===- JSONAgreement.h - parseJSON against llvm::json::parse ----*- C++ -*-===//
 //
-// strata::parseJSON must read every text as llvm::json::parse does: the
-// same value, or the same error at the same place, with one deliberate
-// difference (hasHighSurrogatePair). fuzz/FuzzJSON checks it on what
-// libFuzzer makes, tests/unit/JSONParserTest on fixed and random texts.
+// strata::parseJSONDocument and parseJSON must read every text as
+// llvm::json::parse does: the same value, or the same error at the same
+// place, with two deliberate differences (hasHighSurrogatePair, and the
+// double 2^63, which json::Value calls an int64). fuzz/FuzzJSON checks it
+// on what libFuzzer makes, tests/unit/JSONParserTest on fixed and random
+// texts.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef STRATA_FUZZ_JSONAGREEMENT_H
 #define STRATA_FUZZ_JSONAGREEMENT_H
 
+#include "ir/plan/JSONDocument.h"
 #include "ir/plan/JSONParser.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -22,46 +25,56 @@ namespace strata::fuzz {
 
 using llvm::json::Value;
 
-/// Equal as every reader of a json::Value sees it: kinds, every number
-/// accessor, strings (unless Strings is false), elements and keys.
-inline bool sameValue(const Value &A, const Value &B, bool Strings = true) {
-  if (A.kind() != B.kind())
+inline const Value *member(const llvm::json::Object &O, llvm::StringRef Key) {
+  return O.get(Key);
+}
+inline const JSONValue *member(const JSONObject &O, llvm::StringRef Key) {
+  return O.get(Key);
+}
+inline llvm::StringRef keyOf(const llvm::json::Object::value_type &KV) {
+  return KV.first;
+}
+inline llvm::StringRef keyOf(const JSONMember &M) { return M.Key; }
+
+/// Equal as every reader sees a value, through the accessors that
+/// json::Value and JSONValue share: null, booleans, every number accessor,
+/// strings (unless Strings is false), elements and members.
+template <typename L, typename R>
+bool sameValue(const L &A, const R &B, bool Strings = true) {
+  llvm::Optional<double> X = A.getAsNumber(), Y = B.getAsNumber();
+  // json::Value converts the double 2^63 to int64, which overflows (LLVM
+  // 14's range check ends at double(INT64_MAX), which is 2^63); JSONValue
+  // says it is no int64.
+  bool Overflows = (X && *X == 0x1p63) || (Y && *Y == 0x1p63);
+  if (A.getAsNull().hasValue() != B.getAsNull().hasValue() ||
+      A.getAsBoolean() != B.getAsBoolean() ||
+      (!Overflows && A.getAsInteger() != B.getAsInteger()) ||
+      A.getAsUINT64() != B.getAsUINT64())
     return false;
-  switch (A.kind()) {
-  case Value::Null:
-    return true;
-  case Value::Boolean:
-    return *A.getAsBoolean() == *B.getAsBoolean();
-  case Value::Number: {
-    double X = *A.getAsNumber(), Y = *B.getAsNumber();
-    return A.getAsInteger() == B.getAsInteger() &&
-           A.getAsUINT64() == B.getAsUINT64() &&
-           (X == Y || (std::isnan(X) && std::isnan(Y)));
-  }
-  case Value::String:
-    return !Strings || *A.getAsString() == *B.getAsString();
-  case Value::Array: {
-    const llvm::json::Array &L = *A.getAsArray(), &R = *B.getAsArray();
-    if (L.size() != R.size())
+  if (X.hasValue() != Y.hasValue() ||
+      (X && *X != *Y && !(std::isnan(*X) && std::isnan(*Y))))
+    return false;
+  llvm::Optional<llvm::StringRef> S = A.getAsString(), T = B.getAsString();
+  if (S.hasValue() != T.hasValue() || (S && Strings && *S != *T))
+    return false;
+  const auto *LA = A.getAsArray();
+  const auto *RA = B.getAsArray();
+  if (!LA != !RA || (LA && LA->size() != RA->size()))
+    return false;
+  for (size_t I = 0; LA && I < LA->size(); ++I)
+    if (!sameValue((*LA)[I], (*RA)[I], Strings))
       return false;
-    for (size_t I = 0; I < L.size(); ++I)
-      if (!sameValue(L[I], R[I], Strings))
-        return false;
-    return true;
-  }
-  case Value::Object: {
-    const llvm::json::Object &L = *A.getAsObject(), &R = *B.getAsObject();
-    if (L.size() != R.size())
-      return false;
-    for (const auto &KV : L) {
-      const Value *Other = R.get(KV.first);
-      if (!Other || !sameValue(KV.second, *Other, Strings))
+  const auto *LO = A.getAsObject();
+  const auto *RO = B.getAsObject();
+  if (!LO != !RO || (LO && LO->size() != RO->size()))
+    return false;
+  if (LO)
+    for (const auto &M : *LO) {
+      const auto *Other = member(*RO, keyOf(M));
+      if (!Other || !sameValue(*member(*LO, keyOf(M)), *Other, Strings))
         return false;
     }
-    return true;
-  }
-  }
-  return false;
+  return true;
 }
 
 /// Whether Text escapes a surrogate pair for a code point from U+20000 up,
@@ -79,20 +92,33 @@ inline bool hasHighSurrogatePair(llvm::StringRef Text) {
   return false;
 }
 
-/// An empty string when both parsers agree on Text, else what differs.
+/// An empty string when the parsers agree on Text, else what differs:
+/// parseJSONDocument's document and parseJSON's json::Value each against
+/// json::parse's.
 inline std::string disagreement(llvm::StringRef Text) {
+  llvm::Expected<std::unique_ptr<JSONDocument>> Doc = parseJSONDocument(Text);
   llvm::Expected<Value> Ours = parseJSON(Text);
   llvm::Expected<Value> Theirs = llvm::json::parse(Text);
-  if (!Ours || !Theirs) {
-    std::string O = Ours ? "a value" : llvm::toString(Ours.takeError());
-    std::string T = Theirs ? "a value" : llvm::toString(Theirs.takeError());
-    return O == T ? "" : "parseJSON: " + O + "; json::parse: " + T;
+  auto Outcome = [](auto &E) {
+    return E ? std::string("a value") : llvm::toString(E.takeError());
+  };
+  if (!Doc || !Ours || !Theirs) {
+    std::string D = Outcome(Doc), O = Outcome(Ours), T = Outcome(Theirs);
+    if (D == T && O == T)
+      return "";
+    return "parseJSONDocument: " + D + "; parseJSON: " + O +
+           "; json::parse: " + T;
   }
-  if (sameValue(*Ours, *Theirs, !hasHighSurrogatePair(Text)))
-    return "";
-  return llvm::formatv("parseJSON read {0}, json::parse read {1}", *Ours,
-                       *Theirs)
-      .str();
+  bool Strings = !hasHighSurrogatePair(Text);
+  if (!sameValue((*Doc)->root(), *Theirs, Strings))
+    return llvm::formatv("parseJSONDocument read {0}, json::parse read {1}",
+                         (*Doc)->root(), *Theirs)
+        .str();
+  if (!sameValue(*Ours, *Theirs, Strings))
+    return llvm::formatv("parseJSON read {0}, json::parse read {1}", *Ours,
+                         *Theirs)
+        .str();
+  return "";
 }
 
 } // namespace strata::fuzz

@@ -1002,8 +1002,8 @@ void readPairLinks(JSONReader &R, const llvm::json::Array &Links,
     std::string PairPath = JSONReader::field(At, "devices");
     llvm::Optional<int64_t> A, B;
     if (Pair->size() == 2) {
-      A = (*Pair)[0].getAsInteger();
-      B = (*Pair)[1].getAsInteger();
+      A = getAsInt64((*Pair)[0]);
+      B = getAsInt64((*Pair)[1]);
     }
     int64_t N = D.Devices.size();
     if (!A || !B || *A < 0 || *B < 0 || *A >= N || *B >= N || *A == *B) {

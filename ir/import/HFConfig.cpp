@@ -109,7 +109,7 @@ public:
 private:
   int64_t asInt(llvm::StringRef Key, const llvm::json::Value &V,
                 int64_t Default) {
-    if (llvm::Optional<int64_t> I = V.getAsInteger())
+    if (llvm::Optional<int64_t> I = getAsInt64(V))
       return *I;
     wrongType(Key, "an integer", V);
     return Default;

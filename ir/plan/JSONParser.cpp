@@ -1,7 +1,9 @@
 //===- JSONParser.cpp - JSON text to llvm::json::Value in linear time -----===//
 
 #include "ir/plan/JSONParser.h"
+#include "ir/plan/JSONDocument.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/ConvertUTF.h"
@@ -10,34 +12,37 @@
 #include <cctype>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 
 namespace strata {
-namespace {
 
-using llvm::json::Array;
-using llvm::json::Object;
-using llvm::json::Value;
-
-/// A recursive-descent parser. Every parse function returns false after
-/// recording the first problem at the current position; the messages and
-/// positions are json::parse's (see the header).
-class Parser {
+/// A recursive-descent parser that builds a JSONDocument. Every parse
+/// function returns false after recording the first problem at the current
+/// position; the messages and positions are json::parse's (see the header).
+class JSONDocumentBuilder {
 public:
-  Parser(llvm::StringRef Text, unsigned MaxDepth)
+  JSONDocumentBuilder(llvm::StringRef Text, unsigned MaxDepth)
       : Begin(Text.begin()), Cur(Text.begin()), End(Text.end()),
         MaxDepth(MaxDepth) {}
 
-  llvm::Expected<Value> parseDocument();
+  llvm::Expected<std::unique_ptr<JSONDocument>> parse();
 
 private:
-  bool value(Value &Out, unsigned Depth);
-  bool array(Value &Out, unsigned Depth);
-  bool object(Value &Out, unsigned Depth);
+  bool value(JSONValue &Out, unsigned Depth);
+  bool array(JSONValue &Out, unsigned Depth);
+  bool object(JSONValue &Out, unsigned Depth);
   bool literal(llvm::StringRef Rest, const char *Message);
-  bool number(char First, Value &Out);
-  bool string(std::string &Out);
+  bool number(char First, JSONValue &Out);
+  bool string(llvm::StringRef &Out);
+  bool escapedString(llvm::StringRef &Out);
   bool unicodeEscape(std::string &Out);
   bool hex4(uint16_t &Unit);
+  /// A copy of Items in the document's arena.
+  template <typename T> const T *keep(llvm::ArrayRef<T> Items) {
+    T *Data = Doc->Arena.Allocate<T>(Items.size());
+    std::uninitialized_copy(Items.begin(), Items.end(), Data);
+    return Data;
+  }
 
   bool fail(const char *Message) {
     Problem = Message;
@@ -61,28 +66,34 @@ private:
   unsigned MaxDepth;
   const char *Problem = nullptr;
   bool TooDeep = false;
-  /// The elements of the array being read at each depth. Reused from one
-  /// array to the next, so that reading an array allocates only its result;
-  /// a deque, so that opening a deeper level leaves these in place.
-  std::deque<llvm::SmallVector<Value, 0>> Elements;
+  std::unique_ptr<JSONDocument> Doc = std::make_unique<JSONDocument>();
+  /// The elements, and the members, of the array or object being read at
+  /// each depth. Reused from one to the next, so that reading one allocates
+  /// only its result in the arena; deques, so that opening a deeper level
+  /// leaves these in place.
+  std::deque<llvm::SmallVector<JSONValue, 0>> Elements;
+  std::deque<llvm::SmallVector<JSONMember, 0>> Members;
+  /// Where each key of a large object being read sits in its Members, so
+  /// that finding a repeated key does not take quadratic time.
+  std::deque<llvm::DenseMap<llvm::StringRef, unsigned>> KeyIndex;
+  static constexpr unsigned IndexFrom = 16;
 };
 
-llvm::Expected<Value> Parser::parseDocument() {
+llvm::Expected<std::unique_ptr<JSONDocument>> JSONDocumentBuilder::parse() {
   size_t BadByte = 0;
-  Value Root = nullptr;
   if (!llvm::json::isUTF8(llvm::StringRef(Begin, End - Begin), &BadByte)) {
     Cur = Begin + BadByte;
     fail("Invalid UTF-8 sequence");
-  } else if (value(Root, 0)) {
+  } else if (value(Doc->Root, 0)) {
     skipSpace();
     if (Cur == End)
-      return Root;
+      return std::move(Doc);
     fail("Text after end of document");
   }
   return takeError();
 }
 
-llvm::Error Parser::takeError() {
+llvm::Error JSONDocumentBuilder::takeError() {
   unsigned Line = 1;
   const char *LineStart = Begin;
   for (const char *C = Begin; C < Cur; ++C)
@@ -103,28 +114,27 @@ llvm::Error Parser::takeError() {
                                                   Offset);
 }
 
-bool Parser::value(Value &Out, unsigned Depth) {
+bool JSONDocumentBuilder::value(JSONValue &Out, unsigned Depth) {
   skipSpace();
   if (Cur == End)
     return fail("Unexpected EOF");
   char C = take();
   switch (C) {
   case 'n':
-    Out = nullptr;
+    Out.K = JSONValue::Null;
     return literal("ull", "Invalid JSON value (null?)");
   case 't':
-    Out = true;
+    Out.K = JSONValue::Boolean;
+    Out.B = true;
     return literal("rue", "Invalid JSON value (true?)");
   case 'f':
-    Out = false;
+    Out.K = JSONValue::Boolean;
+    Out.B = false;
     return literal("alse", "Invalid JSON value (false?)");
-  case '"': {
-    std::string S;
-    if (!string(S))
-      return false;
-    Out = std::move(S);
-    return true;
-  }
+  case '"':
+    Out.K = JSONValue::String;
+    Out.S = llvm::StringRef();
+    return string(Out.S);
   case '[':
     return array(Out, Depth + 1);
   case '{':
@@ -138,30 +148,31 @@ bool Parser::value(Value &Out, unsigned Depth) {
 
 /// The rest of a keyword, up to and including the first character that
 /// differs.
-bool Parser::literal(llvm::StringRef Rest, const char *Message) {
+bool JSONDocumentBuilder::literal(llvm::StringRef Rest, const char *Message) {
   for (char Expected : Rest)
     if (take() != Expected)
       return fail(Message);
   return true;
 }
 
-bool Parser::array(Value &Out, unsigned Depth) {
+bool JSONDocumentBuilder::array(JSONValue &Out, unsigned Depth) {
   if (Depth > MaxDepth) {
     TooDeep = true;
     return false;
   }
   if (Elements.size() < Depth)
     Elements.resize(Depth);
-  llvm::SmallVector<Value, 0> &Read = Elements[Depth - 1];
+  llvm::SmallVector<JSONValue, 0> &Read = Elements[Depth - 1];
   Read.clear();
+  Out.K = JSONValue::Array;
+  Out.A = JSONArray();
   skipSpace();
   if (peek() == ']') {
     ++Cur;
-    Out = Array();
     return true;
   }
   for (;;) {
-    Read.emplace_back(nullptr);
+    Read.emplace_back();
     if (!value(Read.back(), Depth))
       return false;
     skipSpace();
@@ -169,37 +180,40 @@ bool Parser::array(Value &Out, unsigned Depth) {
     case ',':
       skipSpace();
       continue;
-    case ']': {
-      Array A;
-      A.reserve(Read.size());
-      for (Value &V : Read)
-        A.push_back(std::move(V));
-      Read.clear();
-      Out = std::move(A);
+    case ']':
+      Out.A.Data = keep<JSONValue>(Read);
+      Out.A.Size = Read.size();
       return true;
-    }
     default:
       return fail("Expected , or ] after array element");
     }
   }
 }
 
-bool Parser::object(Value &Out, unsigned Depth) {
+bool JSONDocumentBuilder::object(JSONValue &Out, unsigned Depth) {
   if (Depth > MaxDepth) {
     TooDeep = true;
     return false;
   }
-  Object O;
+  if (Members.size() < Depth) {
+    Members.resize(Depth);
+    KeyIndex.resize(Depth);
+  }
+  llvm::SmallVector<JSONMember, 0> &Read = Members[Depth - 1];
+  llvm::DenseMap<llvm::StringRef, unsigned> &Index = KeyIndex[Depth - 1];
+  Read.clear();
+  Index.clear();
+  Out.K = JSONValue::Object;
+  Out.O = JSONObject();
   skipSpace();
   if (peek() == '}') {
     ++Cur;
-    Out = std::move(O);
     return true;
   }
   for (;;) {
     if (take() != '"')
       return fail("Expected object key");
-    std::string Key;
+    llvm::StringRef Key;
     if (!string(Key))
       return false;
     skipSpace();
@@ -207,7 +221,20 @@ bool Parser::object(Value &Out, unsigned Depth) {
       return fail("Expected : after object key");
     skipSpace();
     // A repeated key keeps its last value, as with json::parse.
-    if (!value(O[std::move(Key)], Depth))
+    unsigned At = Read.size();
+    if (Read.size() < IndexFrom) {
+      for (unsigned M = 0; M < Read.size(); ++M)
+        if (Read[M].Key == Key)
+          At = M;
+    } else {
+      if (Index.empty())
+        for (unsigned M = 0; M < Read.size(); ++M)
+          Index[Read[M].Key] = M;
+      At = Index.try_emplace(Key, At).first->second;
+    }
+    if (At == Read.size())
+      Read.push_back({Key, JSONValue()});
+    if (!value(Read[At].Value, Depth))
       return false;
     skipSpace();
     switch (take()) {
@@ -215,7 +242,8 @@ bool Parser::object(Value &Out, unsigned Depth) {
       skipSpace();
       continue;
     case '}':
-      Out = std::move(O);
+      Out.O.Data = keep<JSONMember>(Read);
+      Out.O.Size = Read.size();
       return true;
     default:
       return fail("Expected , or } after object property");
@@ -227,7 +255,7 @@ bool Parser::object(Value &Out, unsigned Depth) {
 /// strtoll reads all of it, else a double. As in LLVM 14's parser, an
 /// integer beyond the int64 range is clamped to INT64_MIN or INT64_MAX,
 /// never read as a uint64 (plan readers refuse INT64_MAX for that reason).
-bool Parser::number(char First, Value &Out) {
+bool JSONDocumentBuilder::number(char First, JSONValue &Out) {
   llvm::SmallString<32> Text;
   Text.push_back(First);
   while (Cur != End && isNumberChar(*Cur))
@@ -237,27 +265,49 @@ bool Parser::number(char First, Value &Out) {
   char *Stop = nullptr;
   long long I = std::strtoll(S, &Stop, 10);
   if (Stop == Whole) {
-    Out = int64_t(I);
+    Out.K = JSONValue::Integer;
+    Out.I = I;
     return true;
   }
-  Out = std::strtod(S, &Stop);
+  Out.K = JSONValue::Double;
+  Out.D = std::strtod(S, &Stop);
   return Stop == Whole || fail("Invalid JSON value (number?)");
 }
 
-/// A string's contents after its opening quote. A string that reaches the
+/// A string's contents after its opening quote: a slice of the text when
+/// it holds no escape, else a copy in the arena. A string that reaches the
 /// end of the text is unterminated even when its last character was read.
-bool Parser::string(std::string &Out) {
+bool JSONDocumentBuilder::string(llvm::StringRef &Out) {
+  const char *Start = Cur;
+  while (Cur != End && *Cur != '"' && *Cur != '\\' &&
+         static_cast<unsigned char>(*Cur) >= 0x20)
+    ++Cur;
+  if (Cur != End && *Cur == '"') {
+    Out = llvm::StringRef(Start, Cur - Start);
+    ++Cur;
+    return true;
+  }
+  Cur = Start;
+  return escapedString(Out);
+}
+
+bool JSONDocumentBuilder::escapedString(llvm::StringRef &Out) {
+  std::string Text;
   for (;;) {
     const char *Run = Cur;
     while (Cur != End && *Cur != '"' && *Cur != '\\' &&
            static_cast<unsigned char>(*Cur) >= 0x20)
       ++Cur;
-    Out.append(Run, Cur);
+    Text.append(Run, Cur);
     if (Cur == End)
       return fail("Unterminated string");
     char C = *Cur++;
-    if (C == '"')
+    if (C == '"') {
+      char *Copy = Doc->Arena.Allocate<char>(Text.size());
+      std::copy(Text.begin(), Text.end(), Copy);
+      Out = llvm::StringRef(Copy, Text.size());
       return true;
+    }
     if (Cur == End)
       return fail("Unterminated string");
     if (C != '\\')
@@ -266,25 +316,25 @@ bool Parser::string(std::string &Out) {
     case '"':
     case '\\':
     case '/':
-      Out.push_back(E);
+      Text.push_back(E);
       break;
     case 'b':
-      Out.push_back('\b');
+      Text.push_back('\b');
       break;
     case 'f':
-      Out.push_back('\f');
+      Text.push_back('\f');
       break;
     case 'n':
-      Out.push_back('\n');
+      Text.push_back('\n');
       break;
     case 'r':
-      Out.push_back('\r');
+      Text.push_back('\r');
       break;
     case 't':
-      Out.push_back('\t');
+      Text.push_back('\t');
       break;
     case 'u':
-      if (!unicodeEscape(Out))
+      if (!unicodeEscape(Text))
         return false;
       break;
     default:
@@ -294,7 +344,7 @@ bool Parser::string(std::string &Out) {
 }
 
 /// Four hex digits, all read before any is checked.
-bool Parser::hex4(uint16_t &Unit) {
+bool JSONDocumentBuilder::hex4(uint16_t &Unit) {
   char Digits[4];
   for (char &D : Digits)
     D = take();
@@ -310,7 +360,7 @@ bool Parser::hex4(uint16_t &Unit) {
 
 /// \uXXXX after its "\u", with a second escape for a surrogate pair. An
 /// unpaired surrogate is valid JSON but not Unicode: it becomes U+FFFD.
-bool Parser::unicodeEscape(std::string &Out) {
+bool JSONDocumentBuilder::unicodeEscape(std::string &Out) {
   auto Append = [&](unsigned CodePoint) {
     char Bytes[UNI_MAX_UTF8_BYTES_PER_CODE_POINT];
     char *Next = Bytes;
@@ -342,11 +392,18 @@ bool Parser::unicodeEscape(std::string &Out) {
   }
 }
 
-} // namespace
+llvm::Expected<std::unique_ptr<JSONDocument>>
+parseJSONDocument(llvm::StringRef Text, unsigned MaxDepth) {
+  return JSONDocumentBuilder(Text, MaxDepth).parse();
+}
 
 llvm::Expected<llvm::json::Value> parseJSON(llvm::StringRef Text,
                                             unsigned MaxDepth) {
-  return Parser(Text, MaxDepth).parseDocument();
+  llvm::Expected<std::unique_ptr<JSONDocument>> Doc =
+      parseJSONDocument(Text, MaxDepth);
+  if (!Doc)
+    return Doc.takeError();
+  return (*Doc)->root().toLLVM();
 }
 
 } // namespace strata

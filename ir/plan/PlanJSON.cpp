@@ -14,6 +14,7 @@
 #include "ir/plan/Plan.h"
 
 #include "ir/plan/JSONNesting.h"
+#include "ir/plan/JSONDocument.h"
 #include "ir/plan/JSONParser.h"
 
 #include "llvm/ADT/Twine.h"
@@ -388,84 +389,84 @@ class PlanReader {
 public:
   explicit PlanReader(StringRef File) : File(File) {}
 
-  Expected<Plan> read(const json::Value &Root);
+  Expected<Plan> read(const JSONValue &Root);
 
 private:
   bool fail(const FieldPath &At, const Twine &Message);
 
   // Objects and their keys.
-  const json::Object *object(const json::Value &V, const FieldPath &At);
-  const json::Value *required(const json::Object &O, const FieldPath &At,
+  const JSONObject *object(const JSONValue &V, const FieldPath &At);
+  const JSONValue *required(const JSONObject &O, const FieldPath &At,
                               StringRef Key);
-  const json::Object *object(const json::Object &O, const FieldPath &At,
+  const JSONObject *object(const JSONObject &O, const FieldPath &At,
                              StringRef Key);
-  const json::Array *array(const json::Object &O, const FieldPath &At,
+  const JSONArray *array(const JSONObject &O, const FieldPath &At,
                            StringRef Key);
 
   // Scalars, by key. Every integer in a plan is a count, a size or an
   // index, hence never negative.
-  bool string(const json::Object &O, const FieldPath &At, StringRef Key,
+  bool string(const JSONObject &O, const FieldPath &At, StringRef Key,
               std::string &Out);
-  bool boolean(const json::Object &O, const FieldPath &At, StringRef Key,
+  bool boolean(const JSONObject &O, const FieldPath &At, StringRef Key,
                bool &Out);
   template <typename T>
-  bool integer(const json::Object &O, const FieldPath &At, StringRef Key,
+  bool integer(const JSONObject &O, const FieldPath &At, StringRef Key,
                T &Out);
   template <typename T>
-  bool integer(const json::Value &V, const FieldPath &At, T &Out);
-  bool seconds(const json::Object &O, const FieldPath &At, StringRef Key,
+  bool integer(const JSONValue &V, const FieldPath &At, T &Out);
+  bool seconds(const JSONObject &O, const FieldPath &At, StringRef Key,
                double &Out);
 
   // The sections of the plan, in file order.
-  bool version(const json::Object &Root);
-  bool model(const json::Object &Root, ModelInfo &M);
-  bool cluster(const json::Object &Root, Plan &P);
-  bool options(const json::Object &Root, Options &O);
-  bool devices(const json::Object &Root, std::vector<Device> &Out);
-  bool device(const json::Value &V, const FieldPath &At, size_t Position,
+  bool version(const JSONObject &Root);
+  bool model(const JSONObject &Root, ModelInfo &M);
+  bool cluster(const JSONObject &Root, Plan &P);
+  bool options(const JSONObject &Root, Options &O);
+  bool devices(const JSONObject &Root, std::vector<Device> &Out);
+  bool device(const JSONValue &V, const FieldPath &At, size_t Position,
               Device &D);
-  bool buffers(const json::Object &Root, size_t NumDevices,
+  bool buffers(const JSONObject &Root, size_t NumDevices,
                std::vector<Buffer> &Out);
-  bool buffer(const json::Value &V, const FieldPath &At, size_t NumDevices,
+  bool buffer(const JSONValue &V, const FieldPath &At, size_t NumDevices,
               Buffer &B);
-  bool location(const json::Value &V, const FieldPath &At, size_t NumDevices,
+  bool location(const JSONValue &V, const FieldPath &At, size_t NumDevices,
                 Location &L);
-  bool shard(const json::Object &O, const FieldPath &At, const Buffer &B,
+  bool shard(const JSONObject &O, const FieldPath &At, const Buffer &B,
              Shard &S);
-  bool fallbacks(const json::Object &Root, std::vector<Fallback> &Out);
-  bool predictions(const json::Object &Root, Predictions &Out);
-  bool streams(const json::Object &Root, Plan &P);
+  bool fallbacks(const JSONObject &Root, std::vector<Fallback> &Out);
+  bool predictions(const JSONObject &Root, Predictions &Out);
+  bool streams(const JSONObject &Root, Plan &P);
   /// Reads Root[Key], an array of objects, into Out: one element each,
   /// through Read(object, its path, element); stops at the first problem.
   template <typename T, typename Fn>
-  bool objects(const json::Object &Root, StringRef Key, std::vector<T> &Out,
+  bool objects(const JSONObject &Root, StringRef Key, std::vector<T> &Out,
                Fn Read) {
     FieldPath Doc;
     FieldPath At = Doc.field(Key);
-    const json::Array *A = array(Root, Doc, Key);
+    const JSONArray *A = array(Root, Doc, Key);
     if (!A)
       return false;
     Out.resize(A->size());
     for (size_t I = 0; I < A->size(); ++I) {
       FieldPath Here = At.index(I);
-      const json::Object *O = object((*A)[I], Here);
+      const JSONObject *O = object((*A)[I], Here);
       if (!O || !Read(*O, Here, Out[I]))
         return false;
     }
     return true;
   }
-  bool programs(const json::Object &Root, Plan &P);
-  bool program(const json::Value &V, const FieldPath &At, const Plan &P,
+  bool programs(const JSONObject &Root, Plan &P);
+  bool program(const JSONValue &V, const FieldPath &At, const Plan &P,
                ProgramSchedule &Out);
-  bool step(const json::Value &V, const FieldPath &At, const Plan &P,
+  bool step(const JSONValue &V, const FieldPath &At, const Plan &P,
             Step &Out);
-  bool attrs(const json::Object &O, const FieldPath &At, StepAttrs &Out);
-  bool programValues(const json::Object &O, const FieldPath &At, StringRef Key,
+  bool attrs(const JSONObject &O, const FieldPath &At, StepAttrs &Out);
+  bool programValues(const JSONObject &O, const FieldPath &At, StringRef Key,
                      size_t NumBuffers, std::vector<ProgramValue> &Out);
-  bool indexList(const json::Object &O, const FieldPath &At, StringRef Key,
+  bool indexList(const JSONObject &O, const FieldPath &At, StringRef Key,
                  size_t Limit, StringRef What, std::vector<uint32_t> &Out,
                  bool Optional = false);
-  bool cleanups(const json::Object &Root, Plan &P);
+  bool cleanups(const JSONObject &Root, Plan &P);
 
   StringRef File;
   std::string Problem; ///< The first error, without the file name.
@@ -482,45 +483,45 @@ bool PlanReader::fail(const FieldPath &At, const Twine &Message) {
   return false;
 }
 
-const json::Object *PlanReader::object(const json::Value &V,
+const JSONObject *PlanReader::object(const JSONValue &V,
                                        const FieldPath &At) {
-  if (const json::Object *O = V.getAsObject())
+  if (const JSONObject *O = V.getAsObject())
     return O;
   fail(At, "expected an object");
   return nullptr;
 }
 
-const json::Value *PlanReader::required(const json::Object &O,
+const JSONValue *PlanReader::required(const JSONObject &O,
                                         const FieldPath &At, StringRef Key) {
-  if (const json::Value *V = O.get(Key))
+  if (const JSONValue *V = O.get(Key))
     return V;
   FieldPath Here = At.field(Key);
   fail(Here, "required field is missing");
   return nullptr;
 }
 
-const json::Object *PlanReader::object(const json::Object &O,
+const JSONObject *PlanReader::object(const JSONObject &O,
                                        const FieldPath &At, StringRef Key) {
-  const json::Value *V = required(O, At, Key);
+  const JSONValue *V = required(O, At, Key);
   FieldPath Here = At.field(Key);
   return V ? object(*V, Here) : nullptr;
 }
 
-const json::Array *PlanReader::array(const json::Object &O, const FieldPath &At,
+const JSONArray *PlanReader::array(const JSONObject &O, const FieldPath &At,
                                      StringRef Key) {
-  const json::Value *V = required(O, At, Key);
+  const JSONValue *V = required(O, At, Key);
   if (!V)
     return nullptr;
-  if (const json::Array *A = V->getAsArray())
+  if (const JSONArray *A = V->getAsArray())
     return A;
   FieldPath Here = At.field(Key);
   fail(Here, "expected an array");
   return nullptr;
 }
 
-bool PlanReader::string(const json::Object &O, const FieldPath &At,
+bool PlanReader::string(const JSONObject &O, const FieldPath &At,
                         StringRef Key, std::string &Out) {
-  const json::Value *V = required(O, At, Key);
+  const JSONValue *V = required(O, At, Key);
   if (!V)
     return false;
   if (Optional<StringRef> S = V->getAsString()) {
@@ -531,9 +532,9 @@ bool PlanReader::string(const json::Object &O, const FieldPath &At,
   return fail(Here, "expected a string");
 }
 
-bool PlanReader::boolean(const json::Object &O, const FieldPath &At,
+bool PlanReader::boolean(const JSONObject &O, const FieldPath &At,
                          StringRef Key, bool &Out) {
-  const json::Value *V = required(O, At, Key);
+  const JSONValue *V = required(O, At, Key);
   if (!V)
     return false;
   if (Optional<bool> B = V->getAsBoolean()) {
@@ -545,7 +546,7 @@ bool PlanReader::boolean(const json::Object &O, const FieldPath &At,
 }
 
 template <typename T>
-bool PlanReader::integer(const json::Value &V, const FieldPath &At, T &Out) {
+bool PlanReader::integer(const JSONValue &V, const FieldPath &At, T &Out) {
   // getAsUINT64 accepts only numbers written as integers: 1.0 or 1e3 for a
   // byte count would hint at a writer that went through doubles.
   Optional<uint64_t> N = V.getAsUINT64();
@@ -564,16 +565,16 @@ bool PlanReader::integer(const json::Value &V, const FieldPath &At, T &Out) {
 }
 
 template <typename T>
-bool PlanReader::integer(const json::Object &O, const FieldPath &At,
+bool PlanReader::integer(const JSONObject &O, const FieldPath &At,
                          StringRef Key, T &Out) {
-  const json::Value *V = required(O, At, Key);
+  const JSONValue *V = required(O, At, Key);
   FieldPath Here = At.field(Key);
   return V && integer(*V, Here, Out);
 }
 
-bool PlanReader::seconds(const json::Object &O, const FieldPath &At,
+bool PlanReader::seconds(const JSONObject &O, const FieldPath &At,
                          StringRef Key, double &Out) {
-  const json::Value *V = required(O, At, Key);
+  const JSONValue *V = required(O, At, Key);
   if (!V)
     return false;
   if (V->getAsNull()) {
@@ -590,11 +591,11 @@ bool PlanReader::seconds(const json::Object &O, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::version(const json::Object &Root) {
+bool PlanReader::version(const JSONObject &Root) {
   // Checked before anything else: another version may lay out every other
   // field differently, and its message is the one that helps.
   FieldPath At;
-  const json::Value *V = Root.get("format_version");
+  const JSONValue *V = Root.get("format_version");
   if (!V)
     return fail(At, "format_version: required field is missing (is this a "
                     "Strata plan?)");
@@ -609,10 +610,10 @@ bool PlanReader::version(const json::Object &Root) {
                           *V, FormatVersion));
 }
 
-bool PlanReader::model(const json::Object &Root, ModelInfo &M) {
+bool PlanReader::model(const JSONObject &Root, ModelInfo &M) {
   FieldPath Doc;
   FieldPath At = Doc.field("model");
-  const json::Object *O = object(Root, Doc, "model");
+  const JSONObject *O = object(Root, Doc, "model");
   if (O && O->get("content_digest") &&
       !string(*O, At, "content_digest", M.ContentDigest))
     return false;
@@ -625,13 +626,13 @@ bool PlanReader::model(const json::Object &Root, ModelInfo &M) {
          integer(*O, At, "layers", M.Layers);
 }
 
-bool PlanReader::cluster(const json::Object &Root, Plan &P) {
+bool PlanReader::cluster(const JSONObject &Root, Plan &P) {
   FieldPath Doc;
   FieldPath At = Doc.field("cluster");
-  const json::Object *O = object(Root, Doc, "cluster");
+  const JSONObject *O = object(Root, Doc, "cluster");
   if (!O || !string(*O, At, "spec", P.ClusterSpec))
     return false;
-  const json::Value *D = required(*O, At, "description");
+  const JSONValue *D = required(*O, At, "description");
   if (!D)
     return false;
   if (D->getAsNull()) {
@@ -648,10 +649,10 @@ bool PlanReader::cluster(const json::Object &Root, Plan &P) {
   return true;
 }
 
-bool PlanReader::options(const json::Object &Root, Options &Opts) {
+bool PlanReader::options(const JSONObject &Root, Options &Opts) {
   FieldPath Doc;
   FieldPath At = Doc.field("options");
-  const json::Object *O = object(Root, Doc, "options");
+  const JSONObject *O = object(Root, Doc, "options");
   return O && string(*O, At, "strategy", Opts.Strategy) &&
          string(*O, At, "kv_strategy", Opts.KVStrategy) &&
          integer(*O, At, "batch", Opts.Batch) &&
@@ -661,9 +662,9 @@ bool PlanReader::options(const json::Object &Root, Options &Opts) {
          boolean(*O, At, "no_offload", Opts.NoOffload);
 }
 
-bool PlanReader::device(const json::Value &V, const FieldPath &At,
+bool PlanReader::device(const JSONValue &V, const FieldPath &At,
                         size_t Position, Device &D) {
-  const json::Object *O = object(V, At);
+  const JSONObject *O = object(V, At);
   if (!O || !integer(*O, At, "index", D.Index))
     return false;
   // Buffers name devices by index; the index must also be the position so
@@ -684,7 +685,7 @@ bool PlanReader::device(const json::Value &V, const FieldPath &At,
       !integer(*O, At, "workspace_bytes", D.WorkspaceBytes))
     return false;
   FieldPath RegionsAt = At.field("region_bytes");
-  const json::Object *Regions = object(*O, At, "region_bytes");
+  const JSONObject *Regions = object(*O, At, "region_bytes");
   if (!integer(*O, At, "alignment", D.Alignment) || !Regions ||
       !integer(*Regions, RegionsAt, RegionWeights, D.WeightRegionBytes) ||
       !integer(*Regions, RegionsAt, RegionKVCache, D.KVCacheRegionBytes) ||
@@ -695,29 +696,29 @@ bool PlanReader::device(const json::Value &V, const FieldPath &At,
     return fail(Here, formatv("expected a power of two, got {0}", D.Alignment));
   }
   FieldPath ArenasAt = At.field("arenas");
-  const json::Array *Arenas = array(*O, At, "arenas");
+  const JSONArray *Arenas = array(*O, At, "arenas");
   if (!Arenas)
     return false;
   D.Arenas.resize(Arenas->size());
   for (size_t I = 0; I < Arenas->size(); ++I) {
     FieldPath Here = ArenasAt.index(I);
-    const json::Object *A = object((*Arenas)[I], Here);
+    const JSONObject *A = object((*Arenas)[I], Here);
     if (!A || !string(*A, Here, "program", D.Arenas[I].Program) ||
         !integer(*A, Here, "bytes", D.Arenas[I].Bytes) ||
         !integer(*A, Here, "lower_bound", D.Arenas[I].LowerBound))
       return false;
   }
   FieldPath PredictedAt = At.field("predicted");
-  const json::Object *Predicted = object(*O, At, "predicted");
+  const JSONObject *Predicted = object(*O, At, "predicted");
   return Predicted &&
          seconds(*Predicted, PredictedAt, "prefill_s", D.PrefillSeconds) &&
          seconds(*Predicted, PredictedAt, "decode_s", D.DecodeSeconds);
 }
 
-bool PlanReader::devices(const json::Object &Root, std::vector<Device> &Out) {
+bool PlanReader::devices(const JSONObject &Root, std::vector<Device> &Out) {
   FieldPath Doc;
   FieldPath At = Doc.field("devices");
-  const json::Array *A = array(Root, Doc, "devices");
+  const JSONArray *A = array(Root, Doc, "devices");
   if (!A)
     return false;
   Out.resize(A->size());
@@ -729,7 +730,7 @@ bool PlanReader::devices(const json::Object &Root, std::vector<Device> &Out) {
   return true;
 }
 
-bool PlanReader::location(const json::Value &V, const FieldPath &At,
+bool PlanReader::location(const JSONValue &V, const FieldPath &At,
                           size_t NumDevices, Location &L) {
   if (Optional<StringRef> S = V.getAsString()) {
     if (*S == "host") {
@@ -751,14 +752,14 @@ bool PlanReader::location(const json::Value &V, const FieldPath &At,
   return fail(At, "expected a device index, \"host\" or \"disk\"");
 }
 
-bool PlanReader::shard(const json::Object &O, const FieldPath &At,
+bool PlanReader::shard(const JSONObject &O, const FieldPath &At,
                        const Buffer &B, Shard &S) {
   FieldPath Index = At.field("index");
   FieldPath Axis = At.field("axis");
   if (!integer(O, At, "index", S.Index) || !integer(O, At, "count", S.Count))
     return false;
   // A null axis marks a whole copy on each member of the group.
-  const json::Value *AxisValue = required(O, At, "axis");
+  const JSONValue *AxisValue = required(O, At, "axis");
   if (!AxisValue)
     return false;
   S.Axis = -1;
@@ -779,16 +780,16 @@ bool PlanReader::shard(const json::Object &O, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::buffer(const json::Value &V, const FieldPath &At,
+bool PlanReader::buffer(const JSONValue &V, const FieldPath &At,
                         size_t NumDevices, Buffer &B) {
-  const json::Object *O = object(V, At);
+  const JSONObject *O = object(V, At);
   if (!O || !string(*O, At, "name", B.Name) ||
       !string(*O, At, "kind", B.Kind) || !integer(*O, At, "bytes", B.Bytes) ||
       !string(*O, At, "dtype", B.DType))
     return false;
 
   FieldPath ShapeAt = At.field("shape");
-  const json::Array *Shape = array(*O, At, "shape");
+  const JSONArray *Shape = array(*O, At, "shape");
   if (!Shape)
     return false;
   B.Shape.resize(Shape->size());
@@ -799,12 +800,12 @@ bool PlanReader::buffer(const json::Value &V, const FieldPath &At,
   }
 
   FieldPath DeviceAt = At.field("device");
-  const json::Value *Where = required(*O, At, "device");
+  const JSONValue *Where = required(*O, At, "device");
   if (!Where || !location(*Where, DeviceAt, NumDevices, B.Where))
     return false;
 
   FieldPath LayerAt = At.field("layer");
-  const json::Value *Layer = required(*O, At, "layer");
+  const JSONValue *Layer = required(*O, At, "layer");
   if (!Layer)
     return false;
   B.Layer.reset();
@@ -853,7 +854,7 @@ bool PlanReader::buffer(const json::Value &V, const FieldPath &At,
   B.Live.reset();
   if (O->get("live")) {
     FieldPath LiveAt = At.field("live");
-    const json::Array *L = array(*O, At, "live");
+    const JSONArray *L = array(*O, At, "live");
     if (!L)
       return false;
     if (L->size() != 2)
@@ -873,7 +874,7 @@ bool PlanReader::buffer(const json::Value &V, const FieldPath &At,
   if (!O->get("shard"))
     return true;
   FieldPath ShardAt = At.field("shard");
-  const json::Object *SO = object(*O, At, "shard");
+  const JSONObject *SO = object(*O, At, "shard");
   Shard S;
   if (!SO || !shard(*SO, ShardAt, B, S))
     return false;
@@ -881,11 +882,11 @@ bool PlanReader::buffer(const json::Value &V, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::buffers(const json::Object &Root, size_t NumDevices,
+bool PlanReader::buffers(const JSONObject &Root, size_t NumDevices,
                          std::vector<Buffer> &Out) {
   FieldPath Doc;
   FieldPath At = Doc.field("buffers");
-  const json::Array *A = array(Root, Doc, "buffers");
+  const JSONArray *A = array(Root, Doc, "buffers");
   if (!A)
     return false;
   Out.resize(A->size());
@@ -923,30 +924,30 @@ bool PlanReader::buffers(const json::Object &Root, size_t NumDevices,
   return true;
 }
 
-bool PlanReader::fallbacks(const json::Object &Root,
+bool PlanReader::fallbacks(const JSONObject &Root,
                            std::vector<Fallback> &Out) {
   return objects(
       Root, "fallbacks", Out,
-      [&](const json::Object &O, const FieldPath &Here, Fallback &F) {
+      [&](const JSONObject &O, const FieldPath &Here, Fallback &F) {
         return string(O, Here, "buffer", F.Buffer) &&
                string(O, Here, "kind", F.Kind) &&
                string(O, Here, "reason", F.Reason);
       });
 }
 
-bool PlanReader::predictions(const json::Object &Root, Predictions &Out) {
+bool PlanReader::predictions(const JSONObject &Root, Predictions &Out) {
   FieldPath Doc;
   FieldPath At = Doc.field("predicted");
-  const json::Object *O = object(Root, Doc, "predicted");
+  const JSONObject *O = object(Root, Doc, "predicted");
   return O && seconds(*O, At, "prefill_s", Out.PrefillSeconds) &&
          seconds(*O, At, "decode_s_per_step", Out.DecodeSecondsPerStep) &&
          seconds(*O, At, "decode_tokens_per_s", Out.DecodeTokensPerSecond);
 }
 
-bool PlanReader::streams(const json::Object &Root, Plan &P) {
+bool PlanReader::streams(const JSONObject &Root, Plan &P) {
   return objects(
       Root, "streams", P.Streams,
-      [&](const json::Object &O, const FieldPath &Here, Stream &S) {
+      [&](const JSONObject &O, const FieldPath &Here, Stream &S) {
         if (!integer(O, Here, "device", S.Device) ||
             !string(O, Here, "kind", S.Kind))
           return false;
@@ -966,14 +967,14 @@ bool PlanReader::streams(const json::Object &Root, Plan &P) {
       });
 }
 
-bool PlanReader::indexList(const json::Object &O, const FieldPath &At,
+bool PlanReader::indexList(const JSONObject &O, const FieldPath &At,
                            StringRef Key, size_t Limit, StringRef What,
                            std::vector<uint32_t> &Out, bool Optional) {
   Out.clear();
   if (Optional && !O.get(Key))
     return true;
   FieldPath ListAt = At.field(Key);
-  const json::Array *A = array(O, At, Key);
+  const JSONArray *A = array(O, At, Key);
   if (!A)
     return false;
   Out.resize(A->size());
@@ -988,13 +989,13 @@ bool PlanReader::indexList(const json::Object &O, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::attrs(const json::Object &O, const FieldPath &At,
+bool PlanReader::attrs(const JSONObject &O, const FieldPath &At,
                        StepAttrs &Out) {
   Out.Values.clear();
   if (!O.get("attrs"))
     return true;
   FieldPath AttrsAt = At.field("attrs");
-  const json::Object *A = object(O, At, "attrs");
+  const JSONObject *A = object(O, At, "attrs");
   if (!A)
     return false;
   for (const auto &[Key, V] : *A) {
@@ -1007,9 +1008,9 @@ bool PlanReader::attrs(const json::Object &O, const FieldPath &At,
       Out.Values[Key.str()] = S->str();
     else if (V.getAsNull())
       Out.Values[Key.str()] = std::numeric_limits<double>::quiet_NaN();
-    else if (const json::Array *L = V.getAsArray()) {
+    else if (const JSONArray *L = V.getAsArray()) {
       std::vector<int64_t> Ints;
-      for (const json::Value &E : *L) {
+      for (const JSONValue &E : *L) {
         Optional<int64_t> I = E.getAsInteger();
         if (!I)
           return fail(Here, "expected a list of integers");
@@ -1022,9 +1023,9 @@ bool PlanReader::attrs(const json::Object &O, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::step(const json::Value &V, const FieldPath &At, const Plan &P,
+bool PlanReader::step(const JSONValue &V, const FieldPath &At, const Plan &P,
                       Step &S) {
-  const json::Object *O = object(V, At);
+  const JSONObject *O = object(V, At);
   if (!O || !string(*O, At, "op", S.Op) || !string(*O, At, "name", S.Name) ||
       !integer(*O, At, "stream", S.Stream))
     return false;
@@ -1066,17 +1067,17 @@ bool PlanReader::step(const json::Value &V, const FieldPath &At, const Plan &P,
   return true;
 }
 
-bool PlanReader::programValues(const json::Object &O, const FieldPath &At,
+bool PlanReader::programValues(const JSONObject &O, const FieldPath &At,
                                StringRef Key, size_t NumBuffers,
                                std::vector<ProgramValue> &Out) {
   FieldPath ListAt = At.field(Key);
-  const json::Array *A = array(O, At, Key);
+  const JSONArray *A = array(O, At, Key);
   if (!A)
     return false;
   Out.resize(A->size());
   for (size_t I = 0; I < A->size(); ++I) {
     FieldPath Here = ListAt.index(I);
-    const json::Object *VO = object((*A)[I], Here);
+    const JSONObject *VO = object((*A)[I], Here);
     if (!VO || !string(*VO, Here, "name", Out[I].Name) ||
         !indexList(*VO, Here, "buffers", NumBuffers, "buffer", Out[I].Buffers))
       return false;
@@ -1084,16 +1085,16 @@ bool PlanReader::programValues(const json::Object &O, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::program(const json::Value &V, const FieldPath &At,
+bool PlanReader::program(const JSONValue &V, const FieldPath &At,
                          const Plan &P, ProgramSchedule &Out) {
-  const json::Object *O = object(V, At);
+  const JSONObject *O = object(V, At);
   if (!O || !string(*O, At, "name", Out.Name) ||
       !integer(*O, At, "events", Out.NumEvents) ||
       !programValues(*O, At, "inputs", P.Buffers.size(), Out.Inputs) ||
       !programValues(*O, At, "outputs", P.Buffers.size(), Out.Outputs))
     return false;
   FieldPath StepsAt = At.field("steps");
-  const json::Array *Steps = array(*O, At, "steps");
+  const JSONArray *Steps = array(*O, At, "steps");
   if (!Steps)
     return false;
   Out.Steps.resize(Steps->size());
@@ -1120,10 +1121,10 @@ bool PlanReader::program(const json::Value &V, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::programs(const json::Object &Root, Plan &P) {
+bool PlanReader::programs(const JSONObject &Root, Plan &P) {
   FieldPath Doc;
   FieldPath At = Doc.field("programs");
-  const json::Array *A = array(Root, Doc, "programs");
+  const JSONArray *A = array(Root, Doc, "programs");
   if (!A)
     return false;
   P.Programs.resize(A->size());
@@ -1142,10 +1143,10 @@ bool PlanReader::programs(const json::Object &Root, Plan &P) {
   return true;
 }
 
-bool PlanReader::cleanups(const json::Object &Root, Plan &P) {
+bool PlanReader::cleanups(const JSONObject &Root, Plan &P) {
   return objects(
       Root, "cleanups", P.Cleanups,
-      [&](const json::Object &O, const FieldPath &Here, CleanupPoint &C) {
+      [&](const JSONObject &O, const FieldPath &Here, CleanupPoint &C) {
         if (!string(O, Here, "kind", C.Kind) ||
             !string(O, Here, "program", C.Program) ||
             !string(O, Here, "reason", C.Reason) ||
@@ -1163,10 +1164,10 @@ bool PlanReader::cleanups(const json::Object &Root, Plan &P) {
       });
 }
 
-Expected<Plan> PlanReader::read(const json::Value &RootValue) {
+Expected<Plan> PlanReader::read(const JSONValue &RootValue) {
   Plan P;
   FieldPath Doc;
-  const json::Object *Root = RootValue.getAsObject();
+  const JSONObject *Root = RootValue.getAsObject();
   if (!Root)
     fail(Doc, "expected a JSON object at the top level");
   else if (version(*Root) && model(*Root, P.Model) && cluster(*Root, P) &&
@@ -1218,10 +1219,10 @@ Expected<Plan> parsePlan(StringRef Text, StringRef Path) {
                 Path, Before.count('\n') + 1, *At - LineStart + 1,
                 MaxJSONNesting));
   }
-  Expected<json::Value> Doc = parseJSON(Text);
+  Expected<std::unique_ptr<JSONDocument>> Doc = parseJSONDocument(Text);
   if (!Doc)
     return parseError(Path, Doc.takeError());
-  return PlanReader(Path).read(*Doc);
+  return PlanReader(Path).read((*Doc)->root());
 }
 
 } // namespace strata::plan

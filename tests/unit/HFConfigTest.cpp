@@ -710,6 +710,15 @@ TEST(HFConfig, SizesThatOverflowAreErrors) {
             "(4611686018427387904 * 2048) does not fit in 64 bits");
 }
 
+// json::Value::getAsInteger converts the double 2^63 to int64, which
+// overflows (UBSan stopped FuzzHFConfig's binary there); it is no integer.
+TEST(HFConfig, TwoToThe63AsADoubleIsNoInteger) {
+  EXPECT_EQ(errorOf(DeepSeekV3,
+                    [](llvm::json::Object &O) { O["hidden_size"] = 0x1p63; }),
+            "config.json: key 'hidden_size' must be an integer, got "
+            "9.2233720368547758e+18");
+}
+
 // Found by fuzzing (fuzz/FuzzHFConfig): json::parse recursed once per level
 // of nesting and overflowed the stack on a few megabytes of '['.
 TEST(HFConfig, DeepNestingIsAnErrorNotACrash) {

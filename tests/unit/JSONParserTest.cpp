@@ -11,6 +11,7 @@
 
 #include "ir/plan/JSONParser.h"
 #include "fuzz/JSONAgreement.h"
+#include "ir/plan/JSONDocument.h"
 
 #include "llvm/Support/JSON.h"
 #include "gtest/gtest.h"
@@ -124,6 +125,15 @@ TEST(JSONParser, AgreesWithLLVMOnEveryKindOfValueAndError) {
   };
   for (const char *C : Cases)
     EXPECT_EQ(disagreement(C), "") << "text: " << C;
+  // Objects large enough for the builder's key index, with repeated keys
+  // before and after it starts.
+  std::string Large = "{";
+  for (int I = 0; I < 40; ++I)
+    Large += "\"k" + std::to_string(I % 25) + "\": " + std::to_string(I) + ",";
+  Large += "\"k3\": [1, {\"k3\": 2, \"k3\": 3}]}";
+  EXPECT_EQ(disagreement(Large), "");
+  EXPECT_EQ(disagreement("[9223372036854775808.0, -9223372036854775808.0]"),
+            "");
   // A NUL inside a string, which a C string cannot hold.
   EXPECT_EQ(disagreement(llvm::StringRef("\"a\0b\"", 5)), "");
   EXPECT_EQ(disagreement(llvm::StringRef("[1]\0", 4)), "");
@@ -173,6 +183,38 @@ TEST(JSONParser, AgreesWithLLVMOnRandomEdits) {
   // Both outcomes are exercised, not one.
   EXPECT_GT(Values, 1000);
   EXPECT_GT(Errors, 1000);
+}
+
+TEST(JSONParser, TheDocumentKeepsMembersInFileOrderAndTheLastOfARepeatedKey) {
+  llvm::Expected<std::unique_ptr<JSONDocument>> Doc = parseJSONDocument(
+      R"({"b": 1, "a": "x\ty", "b": [true, null], "c": 2.5})");
+  ASSERT_TRUE(static_cast<bool>(Doc)) << llvm::toString(Doc.takeError());
+  const JSONObject &O = *(*Doc)->root().getAsObject();
+  ASSERT_EQ(O.size(), 3u);
+  EXPECT_EQ(O.begin()[0].Key, "b");
+  EXPECT_EQ(O.begin()[1].Key, "a");
+  EXPECT_EQ(O.begin()[2].Key, "c");
+  EXPECT_EQ(O.get("a")->getAsString().getValueOr(""), "x\ty");
+  const JSONArray *B = O.get("b")->getAsArray();
+  ASSERT_NE(B, nullptr);
+  ASSERT_EQ(B->size(), 2u);
+  EXPECT_EQ((*B)[0].getAsBoolean().getValueOr(false), true);
+  EXPECT_TRUE((*B)[1].getAsNull().hasValue());
+  EXPECT_EQ(O.get("c")->getAsNumber().getValueOr(0), 2.5);
+  EXPECT_FALSE(O.get("c")->getAsInteger().hasValue());
+  EXPECT_EQ(O.get("missing"), nullptr);
+  EXPECT_EQ(llvm::formatv("{0}", (*Doc)->root()).str(),
+            R"({"a":"x\ty","b":[true,null],"c":2.5})");
+}
+
+TEST(JSONParser, GetAsInt64RefusesTheDoubleTwoToThe63) {
+  EXPECT_EQ(getAsInt64(llvm::json::Value(0x1p63)), llvm::None);
+  EXPECT_EQ(getAsInt64(llvm::json::Value(-0x1p63)), INT64_MIN);
+  EXPECT_EQ(getAsInt64(llvm::json::Value(0x1p62)), int64_t(1) << 62);
+  EXPECT_EQ(getAsInt64(llvm::json::Value(INT64_MAX)), INT64_MAX);
+  EXPECT_EQ(getAsInt64(llvm::json::Value(uint64_t(INT64_MAX) + 1)), llvm::None);
+  EXPECT_EQ(getAsInt64(llvm::json::Value(2.5)), llvm::None);
+  EXPECT_EQ(getAsInt64(llvm::json::Value("7")), llvm::None);
 }
 
 TEST(JSONParser, SurrogatePairsDecodeToTheirCodePoints) {

@@ -94,7 +94,9 @@ ClusterCosts readClusterCosts(const plan::Plan &P) {
           const llvm::json::Object *D = DV.getAsObject();
           if (!D)
             continue;
-          llvm::Optional<int64_t> Index = D->getInteger("index");
+          const llvm::json::Value *IndexValue = D->get("index");
+          llvm::Optional<int64_t> Index =
+              IndexValue ? getAsInt64(*IndexValue) : llvm::None;
           if (!Index || *Index < 0 || static_cast<uint64_t>(*Index) >= N)
             continue;
           C.HostLink[*Index] = readLink(D->getObject("host_link"));
@@ -108,8 +110,8 @@ ClusterCosts readClusterCosts(const plan::Plan &P) {
       const llvm::json::Array *Pair = L ? L->getArray("devices") : nullptr;
       if (!Pair || Pair->size() != 2)
         continue;
-      llvm::Optional<int64_t> A = (*Pair)[0].getAsInteger();
-      llvm::Optional<int64_t> B = (*Pair)[1].getAsInteger();
+      llvm::Optional<int64_t> A = getAsInt64((*Pair)[0]);
+      llvm::Optional<int64_t> B = getAsInt64((*Pair)[1]);
       if (!A || !B || *A < 0 || *B < 0)
         continue;
       unsigned UA = static_cast<unsigned>(*A), UB = static_cast<unsigned>(*B);
