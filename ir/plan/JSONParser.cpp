@@ -1,4 +1,4 @@
-//===- JSONParser.cpp - JSON text to a JSONDocument, in linear time ------===//
+//===- JSONParser.cpp - JSON text to a JSONDocument, in linear time -------===//
 
 #include "ir/plan/JSONParser.h"
 #include "ir/plan/JSONDocument.h"
