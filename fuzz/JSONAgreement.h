@@ -25,16 +25,14 @@ namespace strata::fuzz {
 
 using llvm::json::Value;
 
-inline const Value *member(const llvm::json::Object &O, llvm::StringRef Key) {
-  return O.get(Key);
-}
-inline const JSONValue *member(const JSONObject &O, llvm::StringRef Key) {
-  return O.get(Key);
-}
 inline llvm::StringRef keyOf(const llvm::json::Object::value_type &KV) {
   return KV.first;
 }
 inline llvm::StringRef keyOf(const JSONMember &M) { return M.Key; }
+inline const Value &valueOf(const llvm::json::Object::value_type &KV) {
+  return KV.second;
+}
+inline const JSONValue &valueOf(const JSONMember &M) { return M.Value; }
 
 /// Equal as every reader sees a value, through the accessors that
 /// json::Value and JSONValue share: null, booleans, every number accessor,
@@ -70,8 +68,8 @@ bool sameValue(const L &A, const R &B, bool Strings = true) {
     return false;
   if (LO)
     for (const auto &M : *LO) {
-      const auto *Other = member(*RO, keyOf(M));
-      if (!Other || !sameValue(*member(*LO, keyOf(M)), *Other, Strings))
+      const auto *Other = RO->get(keyOf(M));
+      if (!Other || !sameValue(valueOf(M), *Other, Strings))
         return false;
     }
   return true;

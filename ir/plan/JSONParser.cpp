@@ -34,7 +34,7 @@ private:
   bool literal(llvm::StringRef Rest, const char *Message);
   bool number(char First, JSONValue &Out);
   bool string(llvm::StringRef &Out);
-  bool escapedString(llvm::StringRef &Out);
+  bool escapedString(const char *Start, llvm::StringRef &Out);
   bool unicodeEscape(std::string &Out);
   bool hex4(uint16_t &Unit);
   /// A copy of Items in the document's arena.
@@ -57,6 +57,13 @@ private:
            (*Cur == ' ' || *Cur == '\n' || *Cur == '\r' || *Cur == '\t'))
       ++Cur;
   }
+  /// Past the string characters that need no care: not a quote, a
+  /// backslash or a control character.
+  void skipPlain() {
+    while (Cur != End && *Cur != '"' && *Cur != '\\' &&
+           static_cast<unsigned char>(*Cur) >= 0x20)
+      ++Cur;
+  }
   static bool isNumberChar(char C) {
     return (C >= '0' && C <= '9') || C == '-' || C == '+' || C == '.' ||
            C == 'e' || C == 'E';
@@ -67,16 +74,32 @@ private:
   const char *Problem = nullptr;
   bool TooDeep = false;
   std::unique_ptr<JSONDocument> Doc = std::make_unique<JSONDocument>();
+  /// What an object being read holds so far.
+  struct ObjectScratch {
+    llvm::SmallVector<JSONMember, 0> Members;
+    /// Where each key sits in Members, once there are IndexFrom of them,
+    /// so that finding a repeated key does not take quadratic time.
+    llvm::DenseMap<llvm::StringRef, unsigned> Index;
+    void clear() {
+      Members.clear();
+      Index.clear();
+    }
+  };
+  static constexpr unsigned IndexFrom = 16;
   /// The elements, and the members, of the array or object being read at
   /// each depth. Reused from one to the next, so that reading one allocates
   /// only its result in the arena; deques, so that opening a deeper level
   /// leaves these in place.
   std::deque<llvm::SmallVector<JSONValue, 0>> Elements;
-  std::deque<llvm::SmallVector<JSONMember, 0>> Members;
-  /// Where each key of a large object being read sits in its Members, so
-  /// that finding a repeated key does not take quadratic time.
-  std::deque<llvm::DenseMap<llvm::StringRef, unsigned>> KeyIndex;
-  static constexpr unsigned IndexFrom = 16;
+  std::deque<ObjectScratch> Objects;
+  /// The scratch of nesting level Depth (from 1), emptied.
+  template <typename T> static T &level(std::deque<T> &Levels, unsigned Depth) {
+    if (Levels.size() < Depth)
+      Levels.resize(Depth);
+    T &Level = Levels[Depth - 1];
+    Level.clear();
+    return Level;
+  }
 };
 
 llvm::Expected<std::unique_ptr<JSONDocument>> JSONDocumentBuilder::parse() {
@@ -136,9 +159,12 @@ bool JSONDocumentBuilder::value(JSONValue &Out, unsigned Depth) {
     Out.S = llvm::StringRef();
     return string(Out.S);
   case '[':
-    return array(Out, Depth + 1);
   case '{':
-    return object(Out, Depth + 1);
+    if (Depth + 1 > MaxDepth) {
+      TooDeep = true;
+      return false;
+    }
+    return C == '[' ? array(Out, Depth + 1) : object(Out, Depth + 1);
   default:
     if (isNumberChar(C))
       return number(C, Out);
@@ -156,14 +182,7 @@ bool JSONDocumentBuilder::literal(llvm::StringRef Rest, const char *Message) {
 }
 
 bool JSONDocumentBuilder::array(JSONValue &Out, unsigned Depth) {
-  if (Depth > MaxDepth) {
-    TooDeep = true;
-    return false;
-  }
-  if (Elements.size() < Depth)
-    Elements.resize(Depth);
-  llvm::SmallVector<JSONValue, 0> &Read = Elements[Depth - 1];
-  Read.clear();
+  llvm::SmallVector<JSONValue, 0> &Read = level(Elements, Depth);
   Out.K = JSONValue::Array;
   Out.A = JSONArray();
   skipSpace();
@@ -191,18 +210,9 @@ bool JSONDocumentBuilder::array(JSONValue &Out, unsigned Depth) {
 }
 
 bool JSONDocumentBuilder::object(JSONValue &Out, unsigned Depth) {
-  if (Depth > MaxDepth) {
-    TooDeep = true;
-    return false;
-  }
-  if (Members.size() < Depth) {
-    Members.resize(Depth);
-    KeyIndex.resize(Depth);
-  }
-  llvm::SmallVector<JSONMember, 0> &Read = Members[Depth - 1];
-  llvm::DenseMap<llvm::StringRef, unsigned> &Index = KeyIndex[Depth - 1];
-  Read.clear();
-  Index.clear();
+  ObjectScratch &Scratch = level(Objects, Depth);
+  llvm::SmallVector<JSONMember, 0> &Read = Scratch.Members;
+  llvm::DenseMap<llvm::StringRef, unsigned> &Index = Scratch.Index;
   Out.K = JSONValue::Object;
   Out.O = JSONObject();
   skipSpace();
@@ -279,25 +289,22 @@ bool JSONDocumentBuilder::number(char First, JSONValue &Out) {
 /// end of the text is unterminated even when its last character was read.
 bool JSONDocumentBuilder::string(llvm::StringRef &Out) {
   const char *Start = Cur;
-  while (Cur != End && *Cur != '"' && *Cur != '\\' &&
-         static_cast<unsigned char>(*Cur) >= 0x20)
-    ++Cur;
+  skipPlain();
   if (Cur != End && *Cur == '"') {
     Out = llvm::StringRef(Start, Cur - Start);
     ++Cur;
     return true;
   }
-  Cur = Start;
-  return escapedString(Out);
+  return escapedString(Start, Out);
 }
 
-bool JSONDocumentBuilder::escapedString(llvm::StringRef &Out) {
-  std::string Text;
+/// The rest of a string from Cur, its plain start [Start, Cur) read.
+bool JSONDocumentBuilder::escapedString(const char *Start,
+                                        llvm::StringRef &Out) {
+  std::string Text(Start, Cur);
   for (;;) {
     const char *Run = Cur;
-    while (Cur != End && *Cur != '"' && *Cur != '\\' &&
-           static_cast<unsigned char>(*Cur) >= 0x20)
-      ++Cur;
+    skipPlain();
     Text.append(Run, Cur);
     if (Cur == End)
       return fail("Unterminated string");
