@@ -13,8 +13,8 @@
 
 #include "ir/plan/Plan.h"
 
-#include "ir/plan/JSONNesting.h"
 #include "ir/plan/JSONDocument.h"
+#include "ir/plan/JSONNesting.h"
 #include "ir/plan/JSONParser.h"
 
 #include "llvm/ADT/Twine.h"
@@ -397,11 +397,11 @@ private:
   // Objects and their keys.
   const JSONObject *object(const JSONValue &V, const FieldPath &At);
   const JSONValue *required(const JSONObject &O, const FieldPath &At,
-                              StringRef Key);
+                            StringRef Key);
   const JSONObject *object(const JSONObject &O, const FieldPath &At,
-                             StringRef Key);
-  const JSONArray *array(const JSONObject &O, const FieldPath &At,
                            StringRef Key);
+  const JSONArray *array(const JSONObject &O, const FieldPath &At,
+                         StringRef Key);
 
   // Scalars, by key. Every integer in a plan is a count, a size or an
   // index, hence never negative.
@@ -410,8 +410,7 @@ private:
   bool boolean(const JSONObject &O, const FieldPath &At, StringRef Key,
                bool &Out);
   template <typename T>
-  bool integer(const JSONObject &O, const FieldPath &At, StringRef Key,
-               T &Out);
+  bool integer(const JSONObject &O, const FieldPath &At, StringRef Key, T &Out);
   template <typename T>
   bool integer(const JSONValue &V, const FieldPath &At, T &Out);
   bool seconds(const JSONObject &O, const FieldPath &At, StringRef Key,
@@ -458,8 +457,7 @@ private:
   bool programs(const JSONObject &Root, Plan &P);
   bool program(const JSONValue &V, const FieldPath &At, const Plan &P,
                ProgramSchedule &Out);
-  bool step(const JSONValue &V, const FieldPath &At, const Plan &P,
-            Step &Out);
+  bool step(const JSONValue &V, const FieldPath &At, const Plan &P, Step &Out);
   bool attrs(const JSONObject &O, const FieldPath &At, StepAttrs &Out);
   bool programValues(const JSONObject &O, const FieldPath &At, StringRef Key,
                      size_t NumBuffers, std::vector<ProgramValue> &Out);
@@ -483,16 +481,15 @@ bool PlanReader::fail(const FieldPath &At, const Twine &Message) {
   return false;
 }
 
-const JSONObject *PlanReader::object(const JSONValue &V,
-                                       const FieldPath &At) {
+const JSONObject *PlanReader::object(const JSONValue &V, const FieldPath &At) {
   if (const JSONObject *O = V.getAsObject())
     return O;
   fail(At, "expected an object");
   return nullptr;
 }
 
-const JSONValue *PlanReader::required(const JSONObject &O,
-                                        const FieldPath &At, StringRef Key) {
+const JSONValue *PlanReader::required(const JSONObject &O, const FieldPath &At,
+                                      StringRef Key) {
   if (const JSONValue *V = O.get(Key))
     return V;
   FieldPath Here = At.field(Key);
@@ -500,15 +497,15 @@ const JSONValue *PlanReader::required(const JSONObject &O,
   return nullptr;
 }
 
-const JSONObject *PlanReader::object(const JSONObject &O,
-                                       const FieldPath &At, StringRef Key) {
+const JSONObject *PlanReader::object(const JSONObject &O, const FieldPath &At,
+                                     StringRef Key) {
   const JSONValue *V = required(O, At, Key);
   FieldPath Here = At.field(Key);
   return V ? object(*V, Here) : nullptr;
 }
 
 const JSONArray *PlanReader::array(const JSONObject &O, const FieldPath &At,
-                                     StringRef Key) {
+                                   StringRef Key) {
   const JSONValue *V = required(O, At, Key);
   if (!V)
     return nullptr;
@@ -519,8 +516,8 @@ const JSONArray *PlanReader::array(const JSONObject &O, const FieldPath &At,
   return nullptr;
 }
 
-bool PlanReader::string(const JSONObject &O, const FieldPath &At,
-                        StringRef Key, std::string &Out) {
+bool PlanReader::string(const JSONObject &O, const FieldPath &At, StringRef Key,
+                        std::string &Out) {
   const JSONValue *V = required(O, At, Key);
   if (!V)
     return false;
@@ -924,15 +921,13 @@ bool PlanReader::buffers(const JSONObject &Root, size_t NumDevices,
   return true;
 }
 
-bool PlanReader::fallbacks(const JSONObject &Root,
-                           std::vector<Fallback> &Out) {
-  return objects(
-      Root, "fallbacks", Out,
-      [&](const JSONObject &O, const FieldPath &Here, Fallback &F) {
-        return string(O, Here, "buffer", F.Buffer) &&
-               string(O, Here, "kind", F.Kind) &&
-               string(O, Here, "reason", F.Reason);
-      });
+bool PlanReader::fallbacks(const JSONObject &Root, std::vector<Fallback> &Out) {
+  return objects(Root, "fallbacks", Out,
+                 [&](const JSONObject &O, const FieldPath &Here, Fallback &F) {
+                   return string(O, Here, "buffer", F.Buffer) &&
+                          string(O, Here, "kind", F.Kind) &&
+                          string(O, Here, "reason", F.Reason);
+                 });
 }
 
 bool PlanReader::predictions(const JSONObject &Root, Predictions &Out) {
@@ -1085,8 +1080,8 @@ bool PlanReader::programValues(const JSONObject &O, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::program(const JSONValue &V, const FieldPath &At,
-                         const Plan &P, ProgramSchedule &Out) {
+bool PlanReader::program(const JSONValue &V, const FieldPath &At, const Plan &P,
+                         ProgramSchedule &Out) {
   const JSONObject *O = object(V, At);
   if (!O || !string(*O, At, "name", Out.Name) ||
       !integer(*O, At, "events", Out.NumEvents) ||
