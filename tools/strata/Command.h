@@ -31,10 +31,10 @@ public:
   int fail(const llvm::Twine &Msg) const { return report(Msg, ExitFailure); }
   /// The command line is wrong.
   int usage(const llvm::Twine &Msg) const { return report(Msg, ExitUsage); }
+  /// Any other exit, e.g. InterruptedExitCode.
+  int report(const llvm::Twine &Msg, int Code) const;
 
 private:
-  int report(const llvm::Twine &Msg, ExitCode Code) const;
-
   const char *Prefix; ///< "strata compile"
 };
 

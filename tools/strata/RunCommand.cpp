@@ -31,7 +31,6 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include "spdlog/spdlog.h"
@@ -293,10 +292,10 @@ int runRun() {
       &InterruptScope::flag());
   if (Bar && LastPercent >= 0)
     llvm::errs() << "\n";
-  if (E) {
-    Errors.fail(llvm::toString(std::move(E)));
-    return InterruptScope::requested() ? InterruptedExitCode : 1;
-  }
+  if (E)
+    return Errors.report(llvm::toString(std::move(E)),
+                         InterruptScope::requested() ? InterruptedExitCode
+                                                     : ExitFailure);
   double LoadSeconds = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - LoadBegin)
                            .count();
@@ -397,11 +396,10 @@ int runRun() {
           return llvm::Error::success();
         }))
       return Errors.fail(llvm::toString(std::move(E)));
-  if (InterruptScope::requested()) {
-    llvm::WithColor::error(llvm::errs(), "strata run")
-        << "interrupted after " << Made << " generated token(s)\n";
-    return InterruptedExitCode;
-  }
+  if (InterruptScope::requested())
+    return Errors.report(llvm::Twine("interrupted after ") + llvm::Twine(Made) +
+                             " generated token(s)",
+                         InterruptedExitCode);
 
   if (Bench) {
     const runtime::GenerationStats &S = Gen.getStats();

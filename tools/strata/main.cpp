@@ -22,7 +22,7 @@ cl::OptionCategory &getStrataCategory() {
   return Category;
 }
 
-int CommandErrors::report(const llvm::Twine &Msg, ExitCode Code) const {
+int CommandErrors::report(const llvm::Twine &Msg, int Code) const {
   llvm::WithColor::error(llvm::errs(), Prefix) << Msg << '\n';
   return Code;
 }
@@ -61,15 +61,11 @@ int main(int argc, char **argv) {
     llvm::errs() << ErrorStream.str();
     return ExitUsage;
   }
-  if (llvm::Error E = setUpLogging(LogLevel)) {
-    llvm::WithColor::error(llvm::errs(), "strata")
-        << llvm::toString(std::move(E)) << '\n';
-    return ExitUsage;
-  }
+  constexpr CommandErrors Report("strata");
+  if (llvm::Error E = setUpLogging(LogLevel))
+    return Report.usage(llvm::toString(std::move(E)));
   for (const Command &C : Commands)
     if (*C.Sub)
       return C.Run();
-  llvm::WithColor::error(llvm::errs(), "strata")
-      << "no subcommand given; run 'strata --help' to list them\n";
-  return ExitUsage;
+  return Report.usage("no subcommand given; run 'strata --help' to list them");
 }

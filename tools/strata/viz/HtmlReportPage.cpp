@@ -80,7 +80,7 @@ const char HtmlReportScript[] = R"js(
       N + ' buffers), page ' + (page + 1) + ' of ' + pages;
   }
   // A word matches where it occurs, except that a digit at either end may
-  // not run on into more digits: cpu:1 is not cpu:10, blk.1. not blk.11.
+  // not run on into more digits: cpu:1 is not cpu:10, blk.1 not blk.11.
   function isDigit(c) { return c >= '0' && c <= '9'; }
   function hasWord(text, w) {
     var lead = isDigit(w.charAt(0)), trail = isDigit(w.charAt(w.length - 1));
