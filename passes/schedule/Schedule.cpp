@@ -389,13 +389,16 @@ ScheduleBuilder::requireFull(ir::ValueId V, unsigned Device, uint32_t Slot) {
       if (I.L.K != K)
         continue;
       llvm::ArrayRef<unsigned> Members = group(I.L.Group);
-      bool All = true;
+      bool All = true, Gathered = false;
       for (uint32_t M = 0; M < Members.size() && All; ++M) {
         Layout Each = I.L;
         Each.Member = M;
         All = findInstance(V, Members[M], Each) != nullptr;
+        // A group gathered before (for another device) has whole copies:
+        // one of them is copied rather than gathered again.
+        Gathered |= findInstance(V, Members[M], Layout::full()) != nullptr;
       }
-      if (All)
+      if (All && !Gathered)
         return I.L;
     }
     return std::nullopt;
