@@ -51,7 +51,8 @@ llvm::Expected<plan::Plan> compileOnce(const import::ModelConfig &M,
   auto Passes = passes::parsePassPipeline(
       std::string("place-layers{strategy=") + K.Strategy +
       ",balance=" + (K.ByMemory ? "memory" : "time") +
-      "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv,place-fallbacks,verify-"
+      "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv,place-"
+      "fallbacks,verify-"
       "placement");
   if (!Passes)
     return Passes.takeError();

@@ -48,8 +48,8 @@ const Case Cases[] = {
 
 void BM_MemoryPlan(benchmark::State &State) {
   const Case &K = Cases[State.range(0)];
-  State.SetLabel(std::string(K.Model) + " on " + K.Cluster + " (" +
-                 K.Strategy + ")");
+  State.SetLabel(std::string(K.Model) + " on " + K.Cluster + " (" + K.Strategy +
+                 ")");
   auto Preset = import::findModelPreset(K.Model);
   auto C = cluster::parseClusterSpec(K.Cluster);
   if (!Preset || !C) {
@@ -95,7 +95,7 @@ void BM_MemoryPlan(benchmark::State &State) {
     if (S.Name != "decode")
       continue;
     for (const plan::Step &St : S.Steps) {
-      Copies += St.Op == "copy" || St.Op == "prefetch";
+      Copies += plan::isTransfer(St.Op);
       Waits += St.Waits.size();
     }
   }

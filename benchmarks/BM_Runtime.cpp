@@ -156,7 +156,7 @@ llvm::Expected<std::unique_ptr<Loaded>> load(const std::string &Model,
   if (llvm::Error E = L->X->load())
     return E;
   for (const plan::Buffer &B : L->Plan.Buffers)
-    if (B.Kind == "weight")
+    if (B.Kind == plan::BufferKind::Weight)
       L->WeightBytes += B.Bytes;
   return L;
 }

@@ -29,13 +29,15 @@ int64_t splitAxis(const ir::Value &V) {
   return isColumnSplitUnderTensorParallel(V) ? 1 : 0;
 }
 
-/// Splits V over Count shards along its split axis; shard I's shape.
-std::vector<int64_t> shardShape(const ir::Value &V, int64_t Axis,
-                                unsigned Count, unsigned I) {
-  std::vector<int64_t> S(V.Type.Dims.dims().begin(), V.Type.Dims.dims().end());
-  int64_t Dim = S[Axis];
-  S[Axis] = Dim / Count + (static_cast<int64_t>(I) < Dim % Count ? 1 : 0);
-  return S;
+/// The plan's name for a cluster device's kind.
+plan::DeviceKind planDeviceKind(cluster::DeviceKind K) {
+  switch (K) {
+  case cluster::DeviceKind::GPU:
+    return plan::DeviceKind::GPU;
+  case cluster::DeviceKind::CPU:
+    return plan::DeviceKind::CPU;
+  }
+  llvm_unreachable("unknown device kind");
 }
 
 /// Seconds the ops of one program take in sequence, each on its devices,
@@ -135,7 +137,7 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
   for (const cluster::Device &D : C.Devices) {
     plan::Device PD;
     PD.Index = D.Index;
-    PD.Kind = cluster::getDeviceKindName(D.Kind).str();
+    PD.Kind = planDeviceKind(D.Kind);
     PD.Name = D.Name;
     PD.Node = D.Node;
     PD.CapacityBytes = D.CapacityBytes;
@@ -149,7 +151,8 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
     Placement Where = getPlacement(Val.Attrs);
     plan::Buffer B;
     B.Name = Val.Name;
-    B.Kind = Val.Kind == ir::ValueKind::KVCache ? "kv_cache" : "weight";
+    B.Kind = Val.Kind == ir::ValueKind::KVCache ? plan::BufferKind::KVCache
+                                                : plan::BufferKind::Weight;
     B.DType = ir::getDTypeName(Val.Type.Elem).str();
     B.Layer = Val.Attrs.getInt(ir::AttrKeys::Layer);
     B.Role = std::string(Val.Attrs.getString("role").value_or(""));
@@ -185,7 +188,9 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
       if (Count == 1 || Copies) {
         S.Bytes = Whole;
       } else {
-        S.Shape = shardShape(Val, Axis, Count, I);
+        ShardRange R = shardRange(S.Shape[Axis], Count, I);
+        S.Shape[Axis] = R.Size;
+        S.ShardInfo = plan::Shard{I, Count, Axis, R.Begin, R.Size};
         auto Shape = ir::Shape::get(S.Shape);
         if (!Shape)
           return Shape.takeError();
@@ -196,8 +201,8 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
                            " ways: " + toString(Bytes.takeError()));
         S.Bytes = *Bytes;
       }
-      if (Count > 1)
-        S.ShardInfo = plan::Shard{I, Count, Axis};
+      if (Count > 1 && Copies)
+        S.ShardInfo = plan::Shard{I, Count, -1, 0, 0};
       (Val.Kind == ir::ValueKind::KVCache ? P.Devices[D].KVCacheBytes
                                           : P.Devices[D].WeightBytes) +=
           S.Bytes;

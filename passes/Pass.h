@@ -12,6 +12,7 @@
 
 #include "ir/Graph.h"
 #include "ir/Liveness.h"
+#include "ir/plan/Plan.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -56,7 +57,7 @@ private:
 /// A fallback a placement pass took, as data for the plan and the report.
 struct FallbackRecord {
   std::string Tensor;
-  std::string Kind;   ///< "next-device", "shard", "host", "disk"
+  plan::FallbackKind Kind = plan::FallbackKind::NextDevice;
   std::string Reason; ///< With the numbers.
 };
 

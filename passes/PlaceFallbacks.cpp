@@ -96,7 +96,7 @@ private:
             Group = shardGroup(C, Free, D, Bytes, splitUnits(Val));
         }
         if (To) {
-          move(G, Ctx, V, onDevices({*To}), "next-device",
+          move(G, Ctx, V, onDevices({*To}), plan::FallbackKind::NextDevice,
                Over + "; moved to " + deviceName(C, *To) + ", which has " +
                    ir::formatBytes(Free[*To]) + " free");
           Free[*To] -= Bytes;
@@ -104,19 +104,19 @@ private:
           std::string Names;
           for (unsigned M : Group)
             Names += (Names.empty() ? "" : ", ") + deviceName(C, M);
-          move(G, Ctx, V, onDevices(Group), "shard",
+          move(G, Ctx, V, onDevices(Group), plan::FallbackKind::Shard,
                Over + "; no device has room for all " + ir::formatBytes(Bytes) +
                    ", so it is split over " + Names);
           for (unsigned M : Group)
             Free[M] -= static_cast<int64_t>(shareOf(Bytes, Group.size()));
         } else if (Offload && Val.Kind == ir::ValueKind::Weight &&
                    HostFree[C.Devices[D].Node] >= Bytes) {
-          move(G, Ctx, V, {Placement::Kind::Host, {}}, "host",
+          move(G, Ctx, V, {Placement::Kind::Host, {}}, plan::FallbackKind::Host,
                Over + "; no device has room, so it stays in pinned host "
                       "memory and is streamed in for its ops");
           HostFree[C.Devices[D].Node] -= Bytes;
         } else if (Offload && Val.Kind == ir::ValueKind::Weight) {
-          move(G, Ctx, V, {Placement::Kind::Disk, {}}, "disk",
+          move(G, Ctx, V, {Placement::Kind::Disk, {}}, plan::FallbackKind::Disk,
                Over + "; neither devices nor pinned host memory have room, "
                       "so it is read from disk through mmap");
         } else {
@@ -216,11 +216,12 @@ private:
   }
 
   static void move(ir::Graph &G, PassContext &Ctx, ir::ValueId V,
-                   const Placement &To, llvm::StringRef Kind,
+                   const Placement &To, plan::FallbackKind Kind,
                    const std::string &Reason) {
     ir::Value &Val = G.getValue(V);
-    setPlacement(Val.Attrs, To, ("fallback " + Kind + ": " + Reason).str());
-    Ctx.addFallback({Val.Name, Kind.str(), Reason});
+    setPlacement(Val.Attrs, To,
+                 ("fallback " + plan::getKindName(Kind) + ": " + Reason).str());
+    Ctx.addFallback({Val.Name, Kind, Reason});
   }
 
   bool Offload;

@@ -72,6 +72,11 @@ llvm::Expected<std::vector<int64_t>> computeFreeBytes(const ir::Graph &G,
   return Free;
 }
 
+ShardRange shardRange(int64_t Dim, unsigned N, unsigned I) {
+  int64_t Each = Dim / N, Extra = Dim % N, Member = I;
+  return {Member * Each + std::min(Member, Extra), Each + (Member < Extra)};
+}
+
 uint64_t shareOf(uint64_t Bytes, size_t Count) {
   return Count <= 1 ? Bytes : (Bytes + Count - 1) / Count;
 }

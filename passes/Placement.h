@@ -77,6 +77,16 @@ llvm::Expected<std::vector<int64_t>> computeFreeBytes(const ir::Graph &G,
                                                       const cluster::Cluster &C,
                                                       PassContext &Ctx);
 
+/// Member I's elements of a dimension of Dim split over N members: the
+/// first Dim % N members get one more. Every split the planner makes
+/// follows this one rule, and the plan states each shard's range, so that
+/// nothing after the planner applies it again.
+struct ShardRange {
+  int64_t Begin = 0;
+  int64_t Size = 0;
+};
+ShardRange shardRange(int64_t Dim, unsigned N, unsigned I);
+
 /// Bytes of V that land on each device of a split over Count devices.
 uint64_t shareOf(uint64_t Bytes, size_t Count);
 

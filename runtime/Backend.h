@@ -65,6 +65,8 @@ public:
   virtual ~Backend();
 
   virtual llvm::StringRef getName() const = 0;
+  /// The kind of plan device it runs.
+  virtual plan::DeviceKind getDeviceKind() const = 0;
   virtual unsigned getNumDevices() const = 0;
 
   /// Reserves Bytes on device D for What ("arena", "weights", ...). Fails,

@@ -75,7 +75,7 @@ Executor::create(const plan::Plan &P, import::TensorTable T, Backend &B,
   std::string Source =
       X->Tensors.Files.empty() ? "the model" : X->Tensors.Files.front();
   for (const plan::Buffer &Buf : P.Buffers) {
-    if (Buf.Kind != "weight" || !Seen.insert(Buf.Name).second)
+    if (Buf.Kind != plan::BufferKind::Weight || !Seen.insert(Buf.Name).second)
       continue;
     auto It = X->TensorIndex.find(Buf.Name);
     if (It == X->TensorIndex.end())
@@ -101,12 +101,13 @@ Executor::create(const plan::Plan &P, import::TensorTable T, Backend &B,
                                "fewer devices",
                                P.Devices.size(), B.getNumDevices()));
   for (const plan::Device &D : P.Devices)
-    if (D.Kind != B.getName())
-      return error(llvm::formatv("the plan was made for {0} devices ({1} is "
-                                 "a {2}) but this backend runs {3} devices; "
-                                 "compile for cpu:NxSIZE to run here",
-                                 D.Kind == "gpu" ? "GPU" : D.Kind, D.Index,
-                                 D.Name, B.getName()));
+    if (D.Kind != B.getDeviceKind())
+      return error(llvm::formatv(
+          "the plan was made for {0} devices ({1} is "
+          "a {2}) but this backend runs {3} devices; "
+          "compile for cpu:NxSIZE to run here",
+          D.Kind == plan::DeviceKind::GPU ? "GPU" : plan::getKindName(D.Kind),
+          D.Index, D.Name, B.getName()));
   return X;
 }
 
@@ -138,14 +139,17 @@ llvm::Error Executor::loadWeight(uint32_t Index, std::vector<char> &Scratch) {
   char *Dst =
       static_cast<char *>(Devices[Buf.Where.Device].Weights) + Buf.Offset;
   if (Buf.ShardInfo && Buf.ShardInfo->Axis >= 0) {
+    // The plan says which elements are this shard's.
     const plan::Shard &S = *Buf.ShardInfo;
-    int64_t Dim = D.Dims[S.Axis];
-    int64_t Begin = 0;
-    for (unsigned I = 0; I < S.Index; ++I)
-      Begin += Dim / S.Count + (int64_t(I) < Dim % S.Count ? 1 : 0);
-    int64_t Size = Dim / S.Count + (int64_t(S.Index) < Dim % S.Count ? 1 : 0);
-    if (llvm::Error E = sliceBytes(Src, D.Type, D.Dims, S.Axis, Begin,
-                                   Begin + Size, Scratch))
+    if (static_cast<size_t>(S.Axis) >= D.Dims.size() ||
+        S.Begin + S.Size > D.Dims[S.Axis])
+      return error(llvm::formatv("tensor '{0}' shard {1}: elements [{2}, "
+                                 "{3}) of axis {4} are outside the file's "
+                                 "tensor",
+                                 D.Name, S.Index, S.Begin, S.Begin + S.Size,
+                                 S.Axis));
+    if (llvm::Error E = sliceBytes(Src, D.Type, D.Dims, S.Axis, S.Begin,
+                                   S.Begin + S.Size, Scratch))
       return error("tensor '" + D.Name + "': " + toString(std::move(E)));
     if (Scratch.size() != Buf.Bytes)
       return error(llvm::formatv("tensor '{0}' shard {1}: {2} bytes, but the "
@@ -178,9 +182,9 @@ llvm::Expected<TensorView> Executor::bind(uint32_t Index) const {
   }
   const Regions &R = Devices[Buf.Where.Device];
   char *Base =
-      static_cast<char *>(Buf.Region == plan::RegionWeights   ? R.Weights
-                          : Buf.Region == plan::RegionKVCache ? R.KVCache
-                                                              : R.Arena);
+      static_cast<char *>(Buf.Region == plan::RegionKind::Weights   ? R.Weights
+                          : Buf.Region == plan::RegionKind::KVCache ? R.KVCache
+                                                                    : R.Arena);
   T.Data = Base + Buf.Offset;
   return T;
 }
@@ -244,12 +248,12 @@ llvm::Error Executor::load(const Progress &Report,
   }
   uint64_t Total = 0, Done = 0;
   for (const plan::Buffer &Buf : Plan.Buffers)
-    if (Buf.Kind == "weight")
+    if (Buf.Kind == plan::BufferKind::Weight)
       Total += Buf.Bytes;
   {
     std::vector<char> Scratch; // the loader's staging; freed after loading
     for (uint32_t I = 0; I < Plan.Buffers.size(); ++I) {
-      if (Plan.Buffers[I].Kind != "weight")
+      if (Plan.Buffers[I].Kind != plan::BufferKind::Weight)
         continue;
       if (Stop && Stop->load())
         return error(llvm::formatv("interrupted while loading weights ({0} "
@@ -283,8 +287,9 @@ std::vector<DeviceContents> Executor::findContents() const {
   std::vector<DeviceContents> Out(Plan.Devices.size());
   for (uint32_t I = 0; I < Plan.Buffers.size(); ++I) {
     const plan::Buffer &Buf = Plan.Buffers[I];
-    if ((Buf.Kind != "weight" && Buf.Kind != "kv_cache") ||
-        Buf.Where.Where != plan::Location::Kind::Device)
+    bool IsWeight = Buf.Kind == plan::BufferKind::Weight;
+    if ((!IsWeight && Buf.Kind != plan::BufferKind::KVCache) ||
+        !Buf.Where.isDevice())
       continue;
     auto T = bind(I);
     if (!T) {
@@ -298,7 +303,7 @@ std::vector<DeviceContents> Executor::findContents() const {
     }
     DeviceContents &C = Out[*D];
     C.Misplaced += *D != Buf.Where.Device;
-    if (Buf.Kind == "weight") {
+    if (IsWeight) {
       ++C.Weights;
       C.WeightBytes += Buf.Bytes;
       if (Buf.Layer)
@@ -316,10 +321,8 @@ std::vector<DeviceContents> Executor::findContents() const {
 std::vector<MemoryUse> Executor::getMemoryUse() const {
   std::vector<MemoryUse> Out;
   for (const plan::Device &D : Plan.Devices)
-    Out.push_back(
-        {D.Index,
-         D.WeightRegionBytes + D.KVCacheRegionBytes + D.ArenaRegionBytes,
-         B.getAllocatedBytes(D.Index), D.CapacityBytes});
+    Out.push_back({D.Index, D.regionBytes(), B.getAllocatedBytes(D.Index),
+                   D.CapacityBytes});
   return Out;
 }
 
@@ -399,7 +402,7 @@ llvm::Error Executor::run(llvm::StringRef Program,
   // The end-of-prefill cleanup point, once the outputs are read: the arena
   // bytes only prefill needs are handed back until prefill runs again.
   for (const plan::CleanupPoint &C : Plan.Cleanups) {
-    if (C.Kind != "end-of-prefill" || C.Program != Program)
+    if (C.Kind != plan::CleanupKind::EndOfPrefill || C.Program != Program)
       continue;
     for (const plan::Device &D : Plan.Devices) {
       uint64_t Others = 0;

@@ -13,6 +13,8 @@
 #ifndef STRATA_IR_PLAN_PLAN_H
 #define STRATA_IR_PLAN_PLAN_H
 
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -31,8 +33,63 @@ class Value;
 
 namespace strata::plan {
 
-/// The plan format this code writes and reads.
-inline constexpr int64_t FormatVersion = 2;
+/// The plan format this code writes and reads. Version 3 spelled out each
+/// shard's range (docs/plan-format.md, "Versions").
+inline constexpr int64_t FormatVersion = 3;
+
+// The kinds a plan names, each parsed once by the reader: code that acts
+// on a plan switches on them and never compares their spellings.
+enum class BufferKind : uint8_t {
+#define STRATA_BUFFER_KIND(Enumerator, Spelling) Enumerator,
+#include "ir/plan/PlanKinds.def"
+};
+enum class RegionKind : uint8_t {
+#define STRATA_REGION_KIND(Enumerator, Spelling) Enumerator,
+#include "ir/plan/PlanKinds.def"
+};
+enum class StreamKind : uint8_t {
+#define STRATA_STREAM_KIND(Enumerator, Spelling) Enumerator,
+#include "ir/plan/PlanKinds.def"
+};
+enum class StepOp : uint8_t {
+#define STRATA_STEP_OP(Enumerator, Spelling) Enumerator,
+#include "ir/plan/PlanKinds.def"
+};
+enum class CleanupKind : uint8_t {
+#define STRATA_CLEANUP_KIND(Enumerator, Spelling) Enumerator,
+#include "ir/plan/PlanKinds.def"
+};
+enum class DeviceKind : uint8_t {
+#define STRATA_DEVICE_KIND(Enumerator, Spelling) Enumerator,
+#include "ir/plan/PlanKinds.def"
+};
+enum class FallbackKind : uint8_t {
+#define STRATA_FALLBACK_KIND(Enumerator, Spelling) Enumerator,
+#include "ir/plan/PlanKinds.def"
+};
+
+/// Every spelling of kind enum E, indexed by value (PlanKinds.def). For
+/// the plan's reader and writer, and messages.
+template <typename E> llvm::ArrayRef<llvm::StringLiteral> getKindSpellings();
+template <typename E> llvm::StringRef getKindName(E K) {
+  return getKindSpellings<E>()[static_cast<size_t>(K)];
+}
+/// The value spelled S, if any (the empty spelling is never one).
+template <typename E> std::optional<E> parseKind(llvm::StringRef S) {
+  llvm::ArrayRef<llvm::StringLiteral> Names = getKindSpellings<E>();
+  for (size_t I = 0; I < Names.size(); ++I)
+    if (!S.empty() && Names[I] == S)
+      return static_cast<E>(I);
+  return std::nullopt;
+}
+
+/// Transfers run on copy streams, everything else on compute streams.
+inline bool isTransfer(StepOp Op) {
+  return Op == StepOp::Copy || Op == StepOp::Prefetch;
+}
+inline bool isCollective(StepOp Op) {
+  return Op == StepOp::AllReduce || Op == StepOp::AllGather;
+}
 
 /// Where a buffer lives: a device index, or off-device.
 struct Location {
@@ -43,26 +100,25 @@ struct Location {
   static Location device(unsigned D) { return {Kind::Device, D}; }
   static Location host() { return {Kind::Host, 0}; }
   static Location disk() { return {Kind::Disk, 0}; }
+  bool isDevice() const { return Where == Kind::Device; }
   bool operator==(const Location &O) const {
     return Where == O.Where && (Where != Kind::Device || Device == O.Device);
   }
 };
 
+/// One member's piece of a tensor split over a group. The plan states the
+/// range, so that nothing downstream re-derives how a dimension divides.
 struct Shard {
   unsigned Index = 0;
   unsigned Count = 1;
   /// The dimension split (0: rows of a [out, in] weight), or -1 for a
   /// whole copy (a norm replicated over a tensor-parallel group).
   int64_t Axis = 0;
+  /// The member's elements [Begin, Begin + Size) of the whole tensor's
+  /// Axis; the shard's own shape has Size there. Unused for whole copies.
+  int64_t Begin = 0;
+  int64_t Size = 0;
 };
-
-/// The memory region of a device a buffer is in. Weights and KV caches
-/// stay for the plan's whole life; the arena holds what a program makes
-/// while it runs (activations, staging copies of offloaded weights), its
-/// bytes reused as live ranges end.
-inline constexpr llvm::StringLiteral RegionWeights = "weights";
-inline constexpr llvm::StringLiteral RegionKVCache = "kv_cache";
-inline constexpr llvm::StringLiteral RegionArena = "arena";
 
 /// Steps of one program, inclusive: the buffer is written at First and
 /// last read at Last.
@@ -75,10 +131,7 @@ struct Buffer {
   /// The weight's file name, "cache_k.3", or an activation's value name
   /// ("l3.q"; a copy of it on device 1 is "l3.q@1").
   std::string Name;
-  /// "weight", "kv_cache", "activation", "input" (written by the runtime
-  /// before the program: token ids, positions), "staging" (an offloaded
-  /// weight's copy while it is used), "workspace"
-  std::string Kind;
+  BufferKind Kind = BufferKind::Weight;
   uint64_t Bytes = 0;
   std::string DType;          ///< "bf16", "q4_k", ...
   std::vector<int64_t> Shape; ///< Of this buffer (of the shard, if sharded).
@@ -91,8 +144,8 @@ struct Buffer {
   std::optional<Shard> ShardInfo; ///< Set when the tensor is split.
 
   // Memory planning: where on its device the buffer is, and when.
-  std::string Region;            ///< RegionWeights, ...; empty off-device.
-  uint64_t Offset = 0;           ///< Bytes from the start of the region.
+  RegionKind Region = RegionKind::None; ///< None off-device.
+  uint64_t Offset = 0;                  ///< Bytes from the start of the region.
   std::string Program;           ///< Arena buffers: the program they belong to.
   std::optional<LiveRange> Live; ///< Arena buffers: steps of Program.
   /// A view (a reshape): the same bytes as that buffer under another shape.
@@ -105,7 +158,7 @@ struct Buffer {
 /// only by events and collectives.
 struct Stream {
   unsigned Device = 0;
-  std::string Kind; ///< "compute" (kernels, collectives), "copy" (transfers)
+  StreamKind Kind = StreamKind::Compute; ///< Copy streams run transfers.
 };
 
 /// What a step's kernel needs beyond its buffers' shapes and types: eps,
@@ -127,10 +180,9 @@ struct StepAttrs {
 
 /// One unit of work on one stream.
 struct Step {
-  /// A graph op ("matmul", "rope", ...), a transfer ("copy": device to
-  /// device; "prefetch": host or disk to a staging buffer) or a collective
-  /// ("all_reduce", "all_gather").
-  std::string Op;
+  /// A graph op (matmul, rope, ...), a transfer (copy: device to device;
+  /// prefetch: host or disk to a staging buffer) or a collective.
+  StepOp Op = StepOp::Copy;
   std::string Name; ///< The buffer it makes, for messages.
   unsigned Stream = 0;
   std::vector<uint32_t> Inputs;  ///< Indices into Plan::Buffers.
@@ -156,12 +208,12 @@ struct ProgramValue {
 };
 
 /// Where memory is released or handed back, and what the runtime does
-/// there: "after-load" (loading's host staging freed, every device
-/// synchronised), "end-of-prefill" (every stream synchronised; the arena
-/// bytes that only prefill needs are handed back), "evict" (after a staging
+/// there: after-load (loading's host staging freed, every device
+/// synchronised), end-of-prefill (every stream synchronised; the arena
+/// bytes that only prefill needs are handed back), evict (after a staging
 /// buffer's last use: the offloaded weight's copy is dropped).
 struct CleanupPoint {
-  std::string Kind;
+  CleanupKind Kind = CleanupKind::AfterLoad;
   std::string Program;           ///< Empty for "after-load".
   std::optional<uint32_t> After; ///< The step it follows, if any.
   std::vector<uint32_t> Buffers; ///< What is released.
@@ -182,13 +234,13 @@ struct ProgramSchedule {
 /// A fallback placement took, for the report.
 struct Fallback {
   std::string Buffer; ///< The buffer (tensor) it concerns.
-  std::string Kind;   ///< "next-device", "shard", "host", "disk"
+  FallbackKind Kind = FallbackKind::NextDevice;
   std::string Reason; ///< Why, with the numbers.
 };
 
 struct Device {
   unsigned Index = 0;
-  std::string Kind; ///< "gpu", "cpu"
+  DeviceKind Kind = DeviceKind::GPU;
   std::string Name;
   unsigned Node = 0;
   uint64_t CapacityBytes = 0;
@@ -212,6 +264,13 @@ struct Device {
     uint64_t LowerBound = 0;
   };
   std::vector<ArenaUse> Arenas;
+
+  /// Bytes of region R (0 for RegionKind::None).
+  uint64_t regionBytes(RegionKind R) const;
+  /// All three regions together: what the runtime allocates on the device.
+  uint64_t regionBytes() const;
+  /// The regions and the runtime reserve: what must fit CapacityBytes.
+  uint64_t neededBytes() const;
   /// Predicted seconds of this device's work per program.
   double PrefillSeconds = 0;
   double DecodeSeconds = 0;
@@ -267,6 +326,10 @@ struct Plan {
   std::vector<CleanupPoint> Cleanups;
 
   const ProgramSchedule *findProgram(llvm::StringRef Name) const;
+  /// The buffer whose bytes buffer B's are: B itself, or the first base of
+  /// a chain of views (at most Buffers.size() hops, so that a cycle in a
+  /// plan read from a file ends; the verifier reports it).
+  uint32_t baseOf(uint32_t B) const;
 };
 
 /// A stable digest (SHA-256, hex) of a model's weights: every weight's

@@ -16,6 +16,7 @@
 #include "ir/plan/JSONDocument.h"
 #include "ir/plan/JSONNesting.h"
 #include "ir/plan/JSONParser.h"
+#include "ir/plan/PlanStructure.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -132,7 +133,7 @@ public:
       array("fallbacks", P.Fallbacks, [&](const Fallback &F) {
         J.object([&] {
           J.attribute("buffer", text(F.Buffer));
-          J.attribute("kind", text(F.Kind));
+          J.attribute("kind", getKindName(F.Kind));
           J.attribute("reason", text(F.Reason));
         });
       });
@@ -175,7 +176,7 @@ public:
       array("streams", P.Streams, [&](const Stream &S) {
         J.object([&] {
           J.attribute("device", S.Device);
-          J.attribute("kind", text(S.Kind));
+          J.attribute("kind", getKindName(S.Kind));
         });
       });
     });
@@ -209,7 +210,7 @@ private:
       });
       J.attribute("capacity_bytes", count(D.CapacityBytes));
       J.attribute("index", D.Index);
-      J.attribute("kind", text(D.Kind));
+      J.attribute("kind", getKindName(D.Kind));
       J.attribute("kv_cache_bytes", count(D.KVCacheBytes));
       J.attribute("name", text(D.Name));
       J.attribute("node", D.Node);
@@ -218,9 +219,9 @@ private:
         J.attribute("prefill_s", seconds(D.PrefillSeconds));
       });
       J.attributeObject("region_bytes", [&] {
-        J.attribute(RegionArena, count(D.ArenaRegionBytes));
-        J.attribute(RegionKVCache, count(D.KVCacheRegionBytes));
-        J.attribute(RegionWeights, count(D.WeightRegionBytes));
+        for (RegionKind R :
+             {RegionKind::Arena, RegionKind::KVCache, RegionKind::Weights})
+          J.attribute(getKindName(R), count(D.regionBytes(R)));
       });
       J.attribute("reserve_bytes", count(D.ReserveBytes));
       J.attribute("weight_bytes", count(D.WeightBytes));
@@ -233,7 +234,7 @@ private:
       J.attribute("bytes", count(B.Bytes));
       J.attribute("device", locationToJSON(B.Where));
       J.attribute("dtype", text(B.DType));
-      J.attribute("kind", text(B.Kind));
+      J.attribute("kind", getKindName(B.Kind));
       J.attribute("layer",
                   B.Layer ? json::Value(*B.Layer) : json::Value(nullptr));
       if (B.Live)
@@ -242,13 +243,13 @@ private:
           J.value(B.Live->Last);
         });
       J.attribute("name", text(B.Name));
-      if (!B.Region.empty())
+      if (B.Region != RegionKind::None)
         J.attribute("offset", count(B.Offset));
       J.attribute("placed_by", text(B.PlacedBy));
       if (!B.Program.empty())
         J.attribute("program", text(B.Program));
-      if (!B.Region.empty())
-        J.attribute("region", text(B.Region));
+      if (B.Region != RegionKind::None)
+        J.attribute("region", getKindName(B.Region));
       if (!B.Role.empty())
         J.attribute("role", text(B.Role));
       J.attributeArray("shape", [&] {
@@ -256,15 +257,25 @@ private:
           J.value(Dim);
       });
       if (B.ShardInfo)
-        J.attributeObject("shard", [&] {
-          J.attribute("axis", B.ShardInfo->Axis < 0
-                                  ? json::Value(nullptr)
-                                  : json::Value(B.ShardInfo->Axis));
-          J.attribute("count", B.ShardInfo->Count);
-          J.attribute("index", B.ShardInfo->Index);
-        });
+        shard(*B.ShardInfo);
       if (B.ViewOf)
         J.attribute("view_of", *B.ViewOf);
+    });
+  }
+
+  /// A whole copy (axis null) has no range.
+  void shard(const Shard &S) {
+    J.attributeObject("shard", [&] {
+      if (S.Axis < 0) {
+        J.attribute("axis", nullptr);
+      } else {
+        J.attribute("axis", S.Axis);
+        J.attribute("begin", S.Begin);
+      }
+      J.attribute("count", S.Count);
+      J.attribute("index", S.Index);
+      if (S.Axis >= 0)
+        J.attribute("size", S.Size);
     });
   }
 
@@ -299,7 +310,7 @@ private:
       if (S.Layer)
         J.attribute("layer", *S.Layer);
       J.attribute("name", text(S.Name));
-      J.attribute("op", text(S.Op));
+      J.attribute("op", getKindName(S.Op));
       indices("outputs", S.Outputs);
       if (S.Record)
         J.attribute("record", *S.Record);
@@ -314,7 +325,7 @@ private:
       if (C.After)
         J.attribute("after", *C.After);
       indices("buffers", C.Buffers);
-      J.attribute("kind", text(C.Kind));
+      J.attribute("kind", getKindName(C.Kind));
       J.attribute("program", text(C.Program));
       J.attribute("reason", text(C.Reason));
     });
@@ -415,6 +426,9 @@ private:
   bool integer(const JSONValue &V, const FieldPath &At, T &Out);
   bool seconds(const JSONObject &O, const FieldPath &At, StringRef Key,
                double &Out);
+  /// One of kind enum E's spellings (PlanKinds.def).
+  template <typename E>
+  bool kind(const JSONObject &O, const FieldPath &At, StringRef Key, E &Out);
 
   // The sections of the plan, in file order.
   bool version(const JSONObject &Root);
@@ -422,16 +436,11 @@ private:
   bool cluster(const JSONObject &Root, Plan &P);
   bool options(const JSONObject &Root, Options &O);
   bool devices(const JSONObject &Root, std::vector<Device> &Out);
-  bool device(const JSONValue &V, const FieldPath &At, size_t Position,
-              Device &D);
-  bool buffers(const JSONObject &Root, size_t NumDevices,
-               std::vector<Buffer> &Out);
-  bool buffer(const JSONValue &V, const FieldPath &At, size_t NumDevices,
-              Buffer &B);
-  bool location(const JSONValue &V, const FieldPath &At, size_t NumDevices,
-                Location &L);
-  bool shard(const JSONObject &O, const FieldPath &At, const Buffer &B,
-             Shard &S);
+  bool device(const JSONValue &V, const FieldPath &At, Device &D);
+  bool buffers(const JSONObject &Root, std::vector<Buffer> &Out);
+  bool buffer(const JSONValue &V, const FieldPath &At, Buffer &B);
+  bool location(const JSONValue &V, const FieldPath &At, Location &L);
+  bool shard(const JSONObject &O, const FieldPath &At, Shard &S);
   bool fallbacks(const JSONObject &Root, std::vector<Fallback> &Out);
   bool predictions(const JSONObject &Root, Predictions &Out);
   bool streams(const JSONObject &Root, Plan &P);
@@ -455,16 +464,16 @@ private:
     return true;
   }
   bool programs(const JSONObject &Root, Plan &P);
-  bool program(const JSONValue &V, const FieldPath &At, const Plan &P,
-               ProgramSchedule &Out);
-  bool step(const JSONValue &V, const FieldPath &At, const Plan &P, Step &Out);
+  bool program(const JSONValue &V, const FieldPath &At, ProgramSchedule &Out);
+  bool step(const JSONValue &V, const FieldPath &At, Step &Out);
   bool attrs(const JSONObject &O, const FieldPath &At, StepAttrs &Out);
   bool programValues(const JSONObject &O, const FieldPath &At, StringRef Key,
-                     size_t NumBuffers, std::vector<ProgramValue> &Out);
+                     std::vector<ProgramValue> &Out);
   bool indexList(const JSONObject &O, const FieldPath &At, StringRef Key,
-                 size_t Limit, StringRef What, std::vector<uint32_t> &Out,
-                 bool Optional = false);
+                 std::vector<uint32_t> &Out);
   bool cleanups(const JSONObject &Root, Plan &P);
+  /// The rules no single field shows (PlanStructure.h), once all is read.
+  bool structure(const Plan &P);
 
   StringRef File;
   std::string Problem; ///< The first error, without the file name.
@@ -588,6 +597,33 @@ bool PlanReader::seconds(const JSONObject &O, const FieldPath &At,
   return true;
 }
 
+template <typename E>
+bool PlanReader::kind(const JSONObject &O, const FieldPath &At, StringRef Key,
+                      E &Out) {
+  std::string S;
+  if (!string(O, At, Key, S))
+    return false;
+  if (std::optional<E> K = parseKind<E>(S)) {
+    Out = *K;
+    return true;
+  }
+  std::string Allowed;
+  ArrayRef<StringLiteral> Names = getKindSpellings<E>();
+  size_t Listed = 0,
+         Count = llvm::count_if(Names, [](StringRef N) { return !N.empty(); });
+  for (StringRef N : Names) {
+    if (N.empty())
+      continue;
+    if (Listed)
+      Allowed += ++Listed == Count ? " or " : ", ";
+    else
+      ++Listed;
+    Allowed += "\"" + N.str() + "\"";
+  }
+  FieldPath Here = At.field(Key);
+  return fail(Here, formatv("expected {0}, got \"{1}\"", Allowed, S));
+}
+
 bool PlanReader::version(const JSONObject &Root) {
   // Checked before anything else: another version may lay out every other
   // field differently, and its message is the one that helps.
@@ -659,20 +695,10 @@ bool PlanReader::options(const JSONObject &Root, Options &Opts) {
          boolean(*O, At, "no_offload", Opts.NoOffload);
 }
 
-bool PlanReader::device(const JSONValue &V, const FieldPath &At,
-                        size_t Position, Device &D) {
+bool PlanReader::device(const JSONValue &V, const FieldPath &At, Device &D) {
   const JSONObject *O = object(V, At);
-  if (!O || !integer(*O, At, "index", D.Index))
-    return false;
-  // Buffers name devices by index; the index must also be the position so
-  // that devices[i] is device i.
-  if (D.Index != Position) {
-    FieldPath Here = At.field("index");
-    return fail(Here, formatv("expected {0} (devices are listed in index "
-                              "order), got {1}",
-                              Position, D.Index));
-  }
-  if (!string(*O, At, "kind", D.Kind) || !string(*O, At, "name", D.Name) ||
+  if (!O || !integer(*O, At, "index", D.Index) ||
+      !kind(*O, At, "kind", D.Kind) || !string(*O, At, "name", D.Name) ||
       !integer(*O, At, "node", D.Node) ||
       !integer(*O, At, "capacity_bytes", D.CapacityBytes) ||
       !integer(*O, At, "reserve_bytes", D.ReserveBytes) ||
@@ -684,14 +710,13 @@ bool PlanReader::device(const JSONValue &V, const FieldPath &At,
   FieldPath RegionsAt = At.field("region_bytes");
   const JSONObject *Regions = object(*O, At, "region_bytes");
   if (!integer(*O, At, "alignment", D.Alignment) || !Regions ||
-      !integer(*Regions, RegionsAt, RegionWeights, D.WeightRegionBytes) ||
-      !integer(*Regions, RegionsAt, RegionKVCache, D.KVCacheRegionBytes) ||
-      !integer(*Regions, RegionsAt, RegionArena, D.ArenaRegionBytes))
+      !integer(*Regions, RegionsAt, getKindName(RegionKind::Weights),
+               D.WeightRegionBytes) ||
+      !integer(*Regions, RegionsAt, getKindName(RegionKind::KVCache),
+               D.KVCacheRegionBytes) ||
+      !integer(*Regions, RegionsAt, getKindName(RegionKind::Arena),
+               D.ArenaRegionBytes))
     return false;
-  if (D.Alignment == 0 || (D.Alignment & (D.Alignment - 1))) {
-    FieldPath Here = At.field("alignment");
-    return fail(Here, formatv("expected a power of two, got {0}", D.Alignment));
-  }
   FieldPath ArenasAt = At.field("arenas");
   const JSONArray *Arenas = array(*O, At, "arenas");
   if (!Arenas)
@@ -721,14 +746,14 @@ bool PlanReader::devices(const JSONObject &Root, std::vector<Device> &Out) {
   Out.resize(A->size());
   for (size_t I = 0; I < A->size(); ++I) {
     FieldPath Here = At.index(I);
-    if (!device((*A)[I], Here, I, Out[I]))
+    if (!device((*A)[I], Here, Out[I]))
       return false;
   }
   return true;
 }
 
 bool PlanReader::location(const JSONValue &V, const FieldPath &At,
-                          size_t NumDevices, Location &L) {
+                          Location &L) {
   if (Optional<StringRef> S = V.getAsString()) {
     if (*S == "host") {
       L = Location::host();
@@ -738,51 +763,35 @@ bool PlanReader::location(const JSONValue &V, const FieldPath &At,
       L = Location::disk();
       return true;
     }
-  } else if (Optional<uint64_t> N = V.getAsUINT64()) {
-    if (*N >= NumDevices)
-      return fail(At, formatv("device {0} does not exist (the plan has {1} "
-                              "device{2})",
-                              *N, NumDevices, NumDevices == 1 ? "" : "s"));
+  } else if (Optional<uint64_t> N = V.getAsUINT64();
+             N && *N <= std::numeric_limits<unsigned>::max()) {
     L = Location::device(static_cast<unsigned>(*N));
     return true;
   }
   return fail(At, "expected a device index, \"host\" or \"disk\"");
 }
 
-bool PlanReader::shard(const JSONObject &O, const FieldPath &At,
-                       const Buffer &B, Shard &S) {
-  FieldPath Index = At.field("index");
+bool PlanReader::shard(const JSONObject &O, const FieldPath &At, Shard &S) {
   FieldPath Axis = At.field("axis");
   if (!integer(O, At, "index", S.Index) || !integer(O, At, "count", S.Count))
     return false;
-  // A null axis marks a whole copy on each member of the group.
+  // A null axis marks a whole copy on each member of the group, which has
+  // no range.
   const JSONValue *AxisValue = required(O, At, "axis");
   if (!AxisValue)
     return false;
   S.Axis = -1;
-  if (!AxisValue->getAsNull() && !integer(*AxisValue, Axis, S.Axis))
-    return false;
-  if (S.Count == 0) {
-    FieldPath Count = At.field("count");
-    return fail(Count, "a tensor is split into at least 1 shard, got 0");
-  }
-  if (S.Index >= S.Count)
-    return fail(Index, formatv("shard {0} does not exist (shard.count is {1})",
-                               S.Index, S.Count));
-  // The shape is the shard's, so it has the split dimension.
-  if (S.Axis >= 0 && static_cast<uint64_t>(S.Axis) >= B.Shape.size())
-    return fail(Axis, formatv("axis {0} is not a dimension of the shape "
-                              "(rank {1})",
-                              S.Axis, B.Shape.size()));
-  return true;
+  S.Begin = S.Size = 0;
+  if (AxisValue->getAsNull())
+    return true;
+  return integer(*AxisValue, Axis, S.Axis) &&
+         integer(O, At, "begin", S.Begin) && integer(O, At, "size", S.Size);
 }
 
-bool PlanReader::buffer(const JSONValue &V, const FieldPath &At,
-                        size_t NumDevices, Buffer &B) {
+bool PlanReader::buffer(const JSONValue &V, const FieldPath &At, Buffer &B) {
   const JSONObject *O = object(V, At);
-  if (!O || !string(*O, At, "name", B.Name) ||
-      !string(*O, At, "kind", B.Kind) || !integer(*O, At, "bytes", B.Bytes) ||
-      !string(*O, At, "dtype", B.DType))
+  if (!O || !string(*O, At, "name", B.Name) || !kind(*O, At, "kind", B.Kind) ||
+      !integer(*O, At, "bytes", B.Bytes) || !string(*O, At, "dtype", B.DType))
     return false;
 
   FieldPath ShapeAt = At.field("shape");
@@ -798,7 +807,7 @@ bool PlanReader::buffer(const JSONValue &V, const FieldPath &At,
 
   FieldPath DeviceAt = At.field("device");
   const JSONValue *Where = required(*O, At, "device");
-  if (!Where || !location(*Where, DeviceAt, NumDevices, B.Where))
+  if (!Where || !location(*Where, DeviceAt, B.Where))
     return false;
 
   FieldPath LayerAt = At.field("layer");
@@ -819,25 +828,11 @@ bool PlanReader::buffer(const JSONValue &V, const FieldPath &At,
   if (!string(*O, At, "placed_by", B.PlacedBy))
     return false;
 
-  B.Region.clear();
+  B.Region = RegionKind::None;
   B.Offset = 0;
-  if (O->get("region")) {
-    if (!string(*O, At, "region", B.Region) ||
-        !integer(*O, At, "offset", B.Offset))
-      return false;
-    if (B.Region != RegionWeights && B.Region != RegionKVCache &&
-        B.Region != RegionArena) {
-      FieldPath Here = At.field("region");
-      return fail(Here,
-                  formatv("expected \"{0}\", \"{1}\" or \"{2}\", got "
-                          "\"{3}\"",
-                          RegionWeights, RegionKVCache, RegionArena, B.Region));
-    }
-    if (B.Where.Where != Location::Kind::Device) {
-      FieldPath Here = At.field("region");
-      return fail(Here, "only a buffer on a device has a region");
-    }
-  }
+  if (O->get("region") && (!kind(*O, At, "region", B.Region) ||
+                           !integer(*O, At, "offset", B.Offset)))
+    return false;
   B.Program.clear();
   if (O->get("program") && !string(*O, At, "program", B.Program))
     return false;
@@ -846,7 +841,7 @@ bool PlanReader::buffer(const JSONValue &V, const FieldPath &At,
     uint32_t Base = 0;
     if (!integer(*O, At, "view_of", Base))
       return false;
-    B.ViewOf = Base; // checked against the buffer count once all are read
+    B.ViewOf = Base;
   }
   B.Live.reset();
   if (O->get("live")) {
@@ -861,9 +856,6 @@ bool PlanReader::buffer(const JSONValue &V, const FieldPath &At,
     if (!integer((*L)[0], FirstAt, R.First) ||
         !integer((*L)[1], LastAt, R.Last))
       return false;
-    if (R.First > R.Last)
-      return fail(LiveAt, formatv("first step {0} is after last step {1}",
-                                  R.First, R.Last));
     B.Live = R;
   }
 
@@ -873,50 +865,23 @@ bool PlanReader::buffer(const JSONValue &V, const FieldPath &At,
   FieldPath ShardAt = At.field("shard");
   const JSONObject *SO = object(*O, At, "shard");
   Shard S;
-  if (!SO || !shard(*SO, ShardAt, B, S))
+  if (!SO || !shard(*SO, ShardAt, S))
     return false;
   B.ShardInfo = S;
   return true;
 }
 
-bool PlanReader::buffers(const JSONObject &Root, size_t NumDevices,
-                         std::vector<Buffer> &Out) {
+bool PlanReader::buffers(const JSONObject &Root, std::vector<Buffer> &Out) {
   FieldPath Doc;
   FieldPath At = Doc.field("buffers");
   const JSONArray *A = array(Root, Doc, "buffers");
   if (!A)
     return false;
   Out.resize(A->size());
-  // (program, name, shard index, device of an arena buffer) -> first
-  // position. An unsharded buffer counts as shard 0, so that a whole tensor
-  // and one of its shards also clash; a program's value has a buffer on
-  // each device that holds it. std::map, not a hash map: nothing here may
-  // depend on hash order.
-  std::map<std::tuple<std::string, std::string, unsigned, int64_t>, size_t>
-      Seen;
   for (size_t I = 0; I < A->size(); ++I) {
     FieldPath Here = At.index(I);
-    Buffer &B = Out[I];
-    if (!buffer((*A)[I], Here, NumDevices, B))
+    if (!buffer((*A)[I], Here, Out[I]))
       return false;
-    if (B.ViewOf && *B.ViewOf >= A->size()) {
-      FieldPath ViewAt = Here.field("view_of");
-      return fail(ViewAt, formatv("buffer {0} does not exist (the plan has "
-                                  "{1})",
-                                  *B.ViewOf, A->size()));
-    }
-    unsigned ShardIndex = B.ShardInfo ? B.ShardInfo->Index : 0;
-    int64_t Device = B.Program.empty() ? -1 : int64_t(B.Where.Device);
-    auto [It, New] =
-        Seen.try_emplace({B.Program, B.Name, ShardIndex, Device}, I);
-    if (New)
-      continue;
-    if (B.ShardInfo)
-      return fail(Here, formatv("duplicate buffer \"{0}\" shard {1} (also "
-                                "buffers[{2}])",
-                                B.Name, ShardIndex, It->second));
-    return fail(Here, formatv("duplicate buffer \"{0}\" (also buffers[{1}])",
-                              B.Name, It->second));
   }
   return true;
 }
@@ -925,7 +890,7 @@ bool PlanReader::fallbacks(const JSONObject &Root, std::vector<Fallback> &Out) {
   return objects(Root, "fallbacks", Out,
                  [&](const JSONObject &O, const FieldPath &Here, Fallback &F) {
                    return string(O, Here, "buffer", F.Buffer) &&
-                          string(O, Here, "kind", F.Kind) &&
+                          kind(O, Here, "kind", F.Kind) &&
                           string(O, Here, "reason", F.Reason);
                  });
 }
@@ -940,34 +905,16 @@ bool PlanReader::predictions(const JSONObject &Root, Predictions &Out) {
 }
 
 bool PlanReader::streams(const JSONObject &Root, Plan &P) {
-  return objects(
-      Root, "streams", P.Streams,
-      [&](const JSONObject &O, const FieldPath &Here, Stream &S) {
-        if (!integer(O, Here, "device", S.Device) ||
-            !string(O, Here, "kind", S.Kind))
-          return false;
-        if (S.Device >= P.Devices.size()) {
-          FieldPath DeviceAt = Here.field("device");
-          return fail(DeviceAt, formatv("device {0} does not exist (the plan "
-                                        "has {1})",
-                                        S.Device, P.Devices.size()));
-        }
-        if (S.Kind != "compute" && S.Kind != "copy") {
-          FieldPath KindAt = Here.field("kind");
-          return fail(KindAt, formatv("expected \"compute\" or \"copy\", "
-                                      "got \"{0}\"",
-                                      S.Kind));
-        }
-        return true;
-      });
+  return objects(Root, "streams", P.Streams,
+                 [&](const JSONObject &O, const FieldPath &Here, Stream &S) {
+                   return integer(O, Here, "device", S.Device) &&
+                          kind(O, Here, "kind", S.Kind);
+                 });
 }
 
 bool PlanReader::indexList(const JSONObject &O, const FieldPath &At,
-                           StringRef Key, size_t Limit, StringRef What,
-                           std::vector<uint32_t> &Out, bool Optional) {
+                           StringRef Key, std::vector<uint32_t> &Out) {
   Out.clear();
-  if (Optional && !O.get(Key))
-    return true;
   FieldPath ListAt = At.field(Key);
   const JSONArray *A = array(O, At, Key);
   if (!A)
@@ -977,9 +924,6 @@ bool PlanReader::indexList(const JSONObject &O, const FieldPath &At,
     FieldPath Here = ListAt.index(I);
     if (!integer((*A)[I], Here, Out[I]))
       return false;
-    if (Out[I] >= Limit)
-      return fail(Here, formatv("{0} {1} does not exist (the plan has {2})",
-                                What, Out[I], Limit));
   }
   return true;
 }
@@ -1018,20 +962,12 @@ bool PlanReader::attrs(const JSONObject &O, const FieldPath &At,
   return true;
 }
 
-bool PlanReader::step(const JSONValue &V, const FieldPath &At, const Plan &P,
-                      Step &S) {
+bool PlanReader::step(const JSONValue &V, const FieldPath &At, Step &S) {
   const JSONObject *O = object(V, At);
-  if (!O || !string(*O, At, "op", S.Op) || !string(*O, At, "name", S.Name) ||
-      !integer(*O, At, "stream", S.Stream))
-    return false;
-  if (S.Stream >= P.Streams.size()) {
-    FieldPath Here = At.field("stream");
-    return fail(Here, formatv("stream {0} does not exist (the plan has {1})",
-                              S.Stream, P.Streams.size()));
-  }
-  if (!indexList(*O, At, "inputs", P.Buffers.size(), "buffer", S.Inputs) ||
-      !indexList(*O, At, "outputs", P.Buffers.size(), "buffer", S.Outputs) ||
-      !attrs(*O, At, S.Attrs))
+  if (!O || !kind(*O, At, "op", S.Op) || !string(*O, At, "name", S.Name) ||
+      !integer(*O, At, "stream", S.Stream) ||
+      !indexList(*O, At, "inputs", S.Inputs) ||
+      !indexList(*O, At, "outputs", S.Outputs) || !attrs(*O, At, S.Attrs))
     return false;
   S.Layer.reset();
   if (O->get("layer")) {
@@ -1040,10 +976,8 @@ bool PlanReader::step(const JSONValue &V, const FieldPath &At, const Plan &P,
       return false;
     S.Layer = L;
   }
-  // Event ids are checked against the program's count once it is read.
   S.Waits.clear();
-  if (O->get("waits") &&
-      !indexList(*O, At, "waits", UINT32_MAX, "event", S.Waits))
+  if (O->get("waits") && !indexList(*O, At, "waits", S.Waits))
     return false;
   S.Record.reset();
   if (O->get("record")) {
@@ -1063,8 +997,7 @@ bool PlanReader::step(const JSONValue &V, const FieldPath &At, const Plan &P,
 }
 
 bool PlanReader::programValues(const JSONObject &O, const FieldPath &At,
-                               StringRef Key, size_t NumBuffers,
-                               std::vector<ProgramValue> &Out) {
+                               StringRef Key, std::vector<ProgramValue> &Out) {
   FieldPath ListAt = At.field(Key);
   const JSONArray *A = array(O, At, Key);
   if (!A)
@@ -1074,19 +1007,19 @@ bool PlanReader::programValues(const JSONObject &O, const FieldPath &At,
     FieldPath Here = ListAt.index(I);
     const JSONObject *VO = object((*A)[I], Here);
     if (!VO || !string(*VO, Here, "name", Out[I].Name) ||
-        !indexList(*VO, Here, "buffers", NumBuffers, "buffer", Out[I].Buffers))
+        !indexList(*VO, Here, "buffers", Out[I].Buffers))
       return false;
   }
   return true;
 }
 
-bool PlanReader::program(const JSONValue &V, const FieldPath &At, const Plan &P,
+bool PlanReader::program(const JSONValue &V, const FieldPath &At,
                          ProgramSchedule &Out) {
   const JSONObject *O = object(V, At);
   if (!O || !string(*O, At, "name", Out.Name) ||
       !integer(*O, At, "events", Out.NumEvents) ||
-      !programValues(*O, At, "inputs", P.Buffers.size(), Out.Inputs) ||
-      !programValues(*O, At, "outputs", P.Buffers.size(), Out.Outputs))
+      !programValues(*O, At, "inputs", Out.Inputs) ||
+      !programValues(*O, At, "outputs", Out.Outputs))
     return false;
   FieldPath StepsAt = At.field("steps");
   const JSONArray *Steps = array(*O, At, "steps");
@@ -1095,23 +1028,8 @@ bool PlanReader::program(const JSONValue &V, const FieldPath &At, const Plan &P,
   Out.Steps.resize(Steps->size());
   for (size_t I = 0; I < Steps->size(); ++I) {
     FieldPath Here = StepsAt.index(I);
-    Step &S = Out.Steps[I];
-    if (!step((*Steps)[I], Here, P, S))
+    if (!step((*Steps)[I], Here, Out.Steps[I]))
       return false;
-    for (size_t W = 0; W < S.Waits.size(); ++W)
-      if (S.Waits[W] >= Out.NumEvents) {
-        FieldPath WaitsAt = Here.field("waits");
-        FieldPath WaitAt = WaitsAt.index(W);
-        return fail(WaitAt, formatv("event {0} does not exist (the program "
-                                    "has {1})",
-                                    S.Waits[W], Out.NumEvents));
-      }
-    if (S.Record && *S.Record >= Out.NumEvents) {
-      FieldPath RecordAt = Here.field("record");
-      return fail(RecordAt, formatv("event {0} does not exist (the program "
-                                    "has {1})",
-                                    *S.Record, Out.NumEvents));
-    }
   }
   return true;
 }
@@ -1125,15 +1043,8 @@ bool PlanReader::programs(const JSONObject &Root, Plan &P) {
   P.Programs.resize(A->size());
   for (size_t I = 0; I < A->size(); ++I) {
     FieldPath Here = At.index(I);
-    if (!program((*A)[I], Here, P, P.Programs[I]))
+    if (!program((*A)[I], Here, P.Programs[I]))
       return false;
-    for (size_t J = 0; J < I; ++J)
-      if (P.Programs[J].Name == P.Programs[I].Name) {
-        FieldPath NameAt = Here.field("name");
-        return fail(NameAt, formatv("duplicate program \"{0}\" (also "
-                                    "programs[{1}])",
-                                    P.Programs[I].Name, J));
-      }
   }
   return true;
 }
@@ -1142,11 +1053,10 @@ bool PlanReader::cleanups(const JSONObject &Root, Plan &P) {
   return objects(
       Root, "cleanups", P.Cleanups,
       [&](const JSONObject &O, const FieldPath &Here, CleanupPoint &C) {
-        if (!string(O, Here, "kind", C.Kind) ||
+        if (!kind(O, Here, "kind", C.Kind) ||
             !string(O, Here, "program", C.Program) ||
             !string(O, Here, "reason", C.Reason) ||
-            !indexList(O, Here, "buffers", P.Buffers.size(), "buffer",
-                       C.Buffers))
+            !indexList(O, Here, "buffers", C.Buffers))
           return false;
         C.After.reset();
         if (!O.get("after"))
@@ -1159,6 +1069,14 @@ bool PlanReader::cleanups(const JSONObject &Root, Plan &P) {
       });
 }
 
+bool PlanReader::structure(const Plan &P) {
+  std::optional<StructureProblem> Bad = findStructureProblem(P);
+  if (!Bad)
+    return true;
+  Problem = Bad->Path + ": " + Bad->Message;
+  return false;
+}
+
 Expected<Plan> PlanReader::read(const JSONValue &RootValue) {
   Plan P;
   FieldPath Doc;
@@ -1169,10 +1087,10 @@ Expected<Plan> PlanReader::read(const JSONValue &RootValue) {
            options(*Root, P.Opts) &&
            string(*Root, Doc, "strategy", P.Strategy) &&
            boolean(*Root, Doc, "multi_device", P.MultiDevice) &&
-           devices(*Root, P.Devices) &&
-           buffers(*Root, P.Devices.size(), P.Buffers) &&
+           devices(*Root, P.Devices) && buffers(*Root, P.Buffers) &&
            fallbacks(*Root, P.Fallbacks) && predictions(*Root, P.Predicted) &&
-           streams(*Root, P) && programs(*Root, P) && cleanups(*Root, P)) {
+           streams(*Root, P) && programs(*Root, P) && cleanups(*Root, P) &&
+           structure(P)) {
     P.Version = FormatVersion;
     return P;
   }

@@ -8,6 +8,8 @@
 
 #include "ir/plan/PlanVerifier.h"
 
+#include "ir/plan/PlanStructure.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -54,21 +56,17 @@ private:
     const Step &St = S.Steps[I];
     const Stream &Str = P.Streams[St.Stream];
     return llvm::formatv("{0} step {1} ({2} '{3}' on device {4} {5} stream)",
-                         S.Name, I, St.Op, St.Name, Str.Device, Str.Kind)
+                         S.Name, I, getKindName(St.Op), St.Name, Str.Device,
+                         getKindName(Str.Kind))
         .str();
   }
 
-  uint32_t root(uint32_t B) const {
-    // Chains are bounded by the buffer count; a cycle is reported in
-    // checkBuffers and cut here.
-    for (size_t Hops = 0; P.Buffers[B].ViewOf && Hops <= P.Buffers.size();
-         ++Hops)
-      B = *P.Buffers[B].ViewOf;
-    return B;
-  }
+  /// A cycle of views is reported in checkBuffers; baseOf cuts it.
+  uint32_t root(uint32_t B) const { return P.baseOf(B); }
 
   void checkDevices();
   void checkBuffers();
+  void checkShards();
   void checkRegionOverlaps();
   void checkArenaOverlaps();
   void checkProgram(const ProgramSchedule &S);
@@ -82,21 +80,52 @@ private:
 };
 
 void Verifier::checkDevices() {
-  for (const Device &D : P.Devices) {
-    unsigned __int128 Total = (unsigned __int128)D.WeightRegionBytes +
-                              D.KVCacheRegionBytes + D.ArenaRegionBytes +
-                              D.ReserveBytes;
-    if (Total > D.CapacityBytes)
+  for (const Device &D : P.Devices)
+    if (D.neededBytes() > D.CapacityBytes)
       problem("device {0} ({1}) needs {2} bytes (weights {3}, KV cache {4}, "
               "arena {5}, reserve {6}) but has {7}",
-              D.Index, D.Name, static_cast<uint64_t>(Total),
-              D.WeightRegionBytes, D.KVCacheRegionBytes, D.ArenaRegionBytes,
-              D.ReserveBytes, D.CapacityBytes);
+              D.Index, D.Name, D.neededBytes(), D.WeightRegionBytes,
+              D.KVCacheRegionBytes, D.ArenaRegionBytes, D.ReserveBytes,
+              D.CapacityBytes);
+}
+
+/// A split weight or KV cache is there whole: shards 0 .. count - 1 once
+/// each, on one axis, their ranges end to end from 0, so that loading
+/// them puts every element of the tensor somewhere exactly once.
+void Verifier::checkShards() {
+  std::map<std::string, std::vector<uint32_t>> Split;
+  for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
+    const Buffer &B = P.Buffers[I];
+    if ((B.Kind == BufferKind::Weight || B.Kind == BufferKind::KVCache) &&
+        B.ShardInfo && B.ShardInfo->Axis >= 0)
+      Split[B.Name].push_back(I);
   }
-  for (size_t S = 0; S < P.Streams.size(); ++S)
-    if (P.Streams[S].Device >= P.Devices.size())
-      problem("stream {0} is on device {1}, which does not exist", S,
-              P.Streams[S].Device);
+  for (auto &[Name, List] : Split) {
+    llvm::sort(List, [&](uint32_t A, uint32_t B) {
+      return P.Buffers[A].ShardInfo->Index < P.Buffers[B].ShardInfo->Index;
+    });
+    const Shard &First = *P.Buffers[List[0]].ShardInfo;
+    int64_t End = 0;
+    for (size_t K = 0; K < List.size(); ++K) {
+      const Shard &S = *P.Buffers[List[K]].ShardInfo;
+      if (S.Count != First.Count || S.Axis != First.Axis || S.Index != K) {
+        problem("{0} is shard {1} of {2} on axis {3}, but its tensor's "
+                "shards are {4} on axis {5}, and shard {6} is due here",
+                buf(List[K]), S.Index, S.Count, S.Axis, First.Count, First.Axis,
+                K);
+        break;
+      }
+      if (S.Begin != End) {
+        problem("{0} begins at {1} on axis {2}, but shard {3} ends at {4}",
+                buf(List[K]), S.Begin, S.Axis, K - 1, End);
+        break;
+      }
+      End = S.Begin + S.Size;
+    }
+    if (List.size() != First.Count)
+      problem("'{0}' has {1} of its {2} shards", Name, List.size(),
+              First.Count);
+  }
 }
 
 void Verifier::checkBuffers() {
@@ -106,16 +135,7 @@ void Verifier::checkBuffers() {
   for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
     const Buffer &B = P.Buffers[I];
     if (B.ViewOf) {
-      if (*B.ViewOf >= P.Buffers.size()) {
-        problem("{0} is a view of buffer {1}, which does not exist", buf(I),
-                *B.ViewOf);
-        BuffersUsable = false;
-        continue;
-      }
-      size_t Hops = 0;
-      uint32_t R = I;
-      while (P.Buffers[R].ViewOf && Hops++ <= P.Buffers.size())
-        R = *P.Buffers[R].ViewOf;
+      uint32_t R = root(I);
       if (P.Buffers[R].ViewOf) {
         problem("{0} is a view of a view ... of itself", buf(I));
         BuffersUsable = false;
@@ -128,36 +148,26 @@ void Verifier::checkBuffers() {
         problem("{0} is a view of {1} but not at the same place (region "
                 "'{2}' offset {3}, {4} bytes, against '{5}' offset {6}, {7} "
                 "bytes)",
-                buf(I), buf(R), B.Region, B.Offset, B.Bytes, Base.Region,
-                Base.Offset, Base.Bytes);
+                buf(I), buf(R), getKindName(B.Region), B.Offset, B.Bytes,
+                getKindName(Base.Region), Base.Offset, Base.Bytes);
     }
-    if (B.Where.Where != Location::Kind::Device) {
-      if (B.Kind != "weight")
+    if (!B.Where.isDevice()) {
+      if (B.Kind != BufferKind::Weight)
         problem("{0} is a {1} on {2}: only weights may live off-device", buf(I),
-                B.Kind, where(B.Where));
-      if (!B.Region.empty())
-        problem("{0} is on {1} but has region '{2}'", buf(I), where(B.Where),
-                B.Region);
-      continue;
-    }
-    if (B.Where.Device >= P.Devices.size()) {
-      problem("{0} is on device {1}, which does not exist", buf(I),
-              B.Where.Device);
-      BuffersUsable = false;
+                getKindName(B.Kind), where(B.Where));
       continue;
     }
     const Device &D = P.Devices[B.Where.Device];
-    llvm::StringRef Expected = B.Kind == "weight"     ? RegionWeights
-                               : B.Kind == "kv_cache" ? RegionKVCache
-                                                      : RegionArena;
+    RegionKind Expected = B.Kind == BufferKind::Weight    ? RegionKind::Weights
+                          : B.Kind == BufferKind::KVCache ? RegionKind::KVCache
+                                                          : RegionKind::Arena;
     if (B.Region != Expected) {
       problem("{0} ({1}) on device {2} is in region '{3}', expected '{4}'",
-              buf(I), B.Kind, D.Index, B.Region, Expected);
+              buf(I), getKindName(B.Kind), D.Index, getKindName(B.Region),
+              getKindName(Expected));
       continue;
     }
-    uint64_t Size = B.Region == RegionWeights   ? D.WeightRegionBytes
-                    : B.Region == RegionKVCache ? D.KVCacheRegionBytes
-                                                : D.ArenaRegionBytes;
+    uint64_t Size = D.regionBytes(B.Region);
     if (D.Alignment && B.Offset % D.Alignment)
       problem("{0} on device {1}: offset {2} is not a multiple of the "
               "device's alignment {3}",
@@ -165,8 +175,9 @@ void Verifier::checkBuffers() {
     if (B.Offset > Size || B.Bytes > Size - B.Offset)
       problem("{0} on device {1}: bytes [{2}, {3}) are outside its {4} "
               "region of {5} bytes",
-              buf(I), D.Index, B.Offset, B.Offset + B.Bytes, B.Region, Size);
-    if (B.Region == RegionArena) {
+              buf(I), D.Index, B.Offset, B.Offset + B.Bytes,
+              getKindName(B.Region), Size);
+    if (B.Region == RegionKind::Arena) {
       if (!Programs.count(B.Program))
         problem("{0} is in the arena of device {1} for program '{2}', which "
                 "does not exist",
@@ -181,11 +192,11 @@ void Verifier::checkBuffers() {
 /// Weights and KV caches never move: within a region no two may share a
 /// byte.
 void Verifier::checkRegionOverlaps() {
-  std::map<std::pair<unsigned, std::string>, std::vector<uint32_t>> Regions;
+  std::map<std::pair<unsigned, RegionKind>, std::vector<uint32_t>> Regions;
   for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
     const Buffer &B = P.Buffers[I];
-    if (B.Where.Where == Location::Kind::Device && !B.ViewOf && B.Bytes &&
-        (B.Region == RegionWeights || B.Region == RegionKVCache))
+    if (B.Where.isDevice() && !B.ViewOf && B.Bytes &&
+        (B.Region == RegionKind::Weights || B.Region == RegionKind::KVCache))
       Regions[{B.Where.Device, B.Region}].push_back(I);
   }
   for (auto &[Key, List] : Regions) {
@@ -200,8 +211,8 @@ void Verifier::checkRegionOverlaps() {
       if (K && B.Offset < End)
         problem("{0} and {1} overlap in the {2} region of device {3} (bytes "
                 "[{4}, {5}))",
-                buf(Last), buf(List[K]), Key.second, Key.first, B.Offset,
-                std::min(End, B.Offset + B.Bytes));
+                buf(Last), buf(List[K]), getKindName(Key.second), Key.first,
+                B.Offset, std::min(End, B.Offset + B.Bytes));
       if (!K || B.Offset + B.Bytes > End) {
         End = B.Offset + B.Bytes;
         Last = List[K];
@@ -217,8 +228,8 @@ void Verifier::checkArenaOverlaps() {
   std::map<std::pair<std::string, unsigned>, std::vector<uint32_t>> Groups;
   for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
     const Buffer &B = P.Buffers[I];
-    if (B.Region == RegionArena && !B.ViewOf && B.Live && B.Bytes &&
-        B.Where.Where == Location::Kind::Device)
+    if (B.Region == RegionKind::Arena && !B.ViewOf && B.Live && B.Bytes &&
+        B.Where.isDevice())
       Groups[{B.Program, B.Where.Device}].push_back(I);
   }
   for (auto &[Key, List] : Groups) {
@@ -273,36 +284,16 @@ void Verifier::checkArenaOverlaps() {
 }
 
 void Verifier::checkProgram(const ProgramSchedule &S) {
+  // Every index is known to name something (findStructureProblem).
   const size_t N = S.Steps.size();
   const size_t NumStreams = P.Streams.size();
-  // Plans read from files have their indices checked by the reader; plans
-  // built in memory may not.
-  for (uint32_t I = 0; I < N; ++I) {
-    const Step &St = S.Steps[I];
-    bool Bad = St.Stream >= NumStreams;
-    for (uint32_t B : St.Inputs)
-      Bad |= B >= P.Buffers.size();
-    for (uint32_t B : St.Outputs)
-      Bad |= B >= P.Buffers.size();
-    if (Bad)
-      return problem("{0} step {1} names a stream or buffer that does not "
-                     "exist",
-                     S.Name, I);
-  }
-  for (const auto *Values : {&S.Inputs, &S.Outputs})
-    for (const ProgramValue &V : *Values)
-      for (uint32_t B : V.Buffers)
-        if (B >= P.Buffers.size())
-          return problem("'{0}' of program '{1}' is buffer {2}, which does "
-                         "not exist",
-                         V.Name, S.Name, B);
   auto deviceOf = [&](uint32_t Stream) { return P.Streams[Stream].Device; };
 
   // Availability: what exists before the first step.
   std::vector<bool> Written(P.Buffers.size(), false);
   for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
     const Buffer &B = P.Buffers[I];
-    if (B.Kind == "weight" || B.Kind == "kv_cache")
+    if (B.Kind == BufferKind::Weight || B.Kind == BufferKind::KVCache)
       Written[I] = true;
   }
   for (const ProgramValue &V : S.Inputs)
@@ -343,7 +334,7 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
 
   auto wait = [&](uint32_t I, std::vector<uint32_t> &C) {
     for (uint32_t E : S.Steps[I].Waits) {
-      if (E >= S.NumEvents || RecordedAt[E] < 0) {
+      if (RecordedAt[E] < 0) {
         problem("{0} waits for event {1}, which no earlier step records",
                 step(S, I), E);
         continue;
@@ -355,10 +346,10 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
   auto checkStep = [&](uint32_t I, const std::vector<uint32_t> &C) {
     const Step &St = S.Steps[I];
     unsigned Dev = deviceOf(St.Stream);
-    bool Transfer = St.Op == "copy" || St.Op == "prefetch";
-    if (Transfer != (P.Streams[St.Stream].Kind == "copy"))
-      problem("{0}: {1} steps run on {2} streams", step(S, I), St.Op,
-              Transfer ? "copy" : "compute");
+    bool Transfer = isTransfer(St.Op);
+    if (Transfer != (P.Streams[St.Stream].Kind == StreamKind::Copy))
+      problem("{0}: {1} steps run on {2} streams", step(S, I),
+              getKindName(St.Op), Transfer ? "copy" : "compute");
     for (uint32_t In : St.Inputs) {
       uint32_t R = root(In);
       const Buffer &B = P.Buffers[R];
@@ -367,10 +358,10 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
       if (!Transfer && !(B.Where == Location::device(Dev)))
         problem("{0} reads {1}, which is on {2}", step(S, I), buf(In),
                 where(B.Where));
-      if (B.Region == RegionArena && B.Program != S.Name)
+      if (B.Region == RegionKind::Arena && B.Program != S.Name)
         problem("{0} reads {1} of program '{2}'", step(S, I), buf(In),
                 B.Program);
-      if (B.Region == RegionArena && B.Live &&
+      if (B.Region == RegionKind::Arena && B.Live &&
           (I < B.Live->First || I > B.Live->Last))
         problem("{0} reads {1} outside its live range [{2}, {3}]", step(S, I),
                 buf(In), B.Live->First, B.Live->Last);
@@ -386,12 +377,12 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
       if (!(B.Where == Location::device(Dev)))
         problem("{0} writes {1}, which is on {2}", step(S, I), buf(Out),
                 where(B.Where));
-      if (B.Kind == "weight")
+      if (B.Kind == BufferKind::Weight)
         problem("{0} writes weight {1}", step(S, I), buf(Out));
-      if (B.Region == RegionArena && B.Program != S.Name)
+      if (B.Region == RegionKind::Arena && B.Program != S.Name)
         problem("{0} writes {1} of program '{2}'", step(S, I), buf(Out),
                 B.Program);
-      if (B.Region == RegionArena && B.Live &&
+      if (B.Region == RegionKind::Arena && B.Live &&
           (I < B.Live->First || I > B.Live->Last))
         problem("{0} writes {1} outside its live range [{2}, {3}]", step(S, I),
                 buf(Out), B.Live->First, B.Live->Last);
@@ -407,9 +398,8 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
           }
       // First write of arena bytes: whatever held them before must be done
       // on every stream that touched it.
-      if (B.Region == RegionArena && B.Program == S.Name && B.Bytes &&
-          B.Where.Where == Location::Kind::Device &&
-          B.Where.Device < Occupant.size() && Placed.insert(R).second) {
+      if (B.Region == RegionKind::Arena && B.Program == S.Name && B.Bytes &&
+          B.Where.isDevice() && Placed.insert(R).second) {
         auto &Map = Occupant[B.Where.Device];
         uint64_t Begin = B.Offset, End = B.Offset + B.Bytes;
         auto It = Map.upper_bound(Begin);
@@ -469,9 +459,6 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
     const Step &St = S.Steps[I];
     if (!St.Record)
       return;
-    if (*St.Record >= S.NumEvents)
-      return problem("{0} records event {1}, but the program has {2}",
-                     step(S, I), *St.Record, S.NumEvents);
     if (RecordedAt[*St.Record] >= 0)
       return problem("{0} records event {1}, already recorded by step {2}",
                      step(S, I), *St.Record, RecordedAt[*St.Record]);
@@ -481,12 +468,6 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
 
   for (uint32_t I = 0; I < N;) {
     const Step &St = S.Steps[I];
-    if (St.Stream >= NumStreams) {
-      problem("{0} step {1} runs on stream {2}, which does not exist", S.Name,
-              I, St.Stream);
-      ++I;
-      continue;
-    }
     if (!St.Collective) {
       std::vector<uint32_t> &C = Clock[St.Stream];
       wait(I, C);
@@ -499,14 +480,14 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
     }
     uint32_t End = I;
     std::set<unsigned> Members;
-    while (End < N && S.Steps[End].Collective == St.Collective &&
-           S.Steps[End].Stream < NumStreams) {
+    while (End < N && S.Steps[End].Collective == St.Collective) {
       if (!Members.insert(deviceOf(S.Steps[End].Stream)).second)
         problem("{0} is a second step of collective {1} on device {2}",
                 step(S, End), *St.Collective, deviceOf(S.Steps[End].Stream));
       if (S.Steps[End].Op != St.Op)
         problem("{0} is part of collective {1} but is {2}, not {3}",
-                step(S, End), *St.Collective, S.Steps[End].Op, St.Op);
+                step(S, End), *St.Collective, getKindName(S.Steps[End].Op),
+                getKindName(St.Op));
       ++End;
     }
     if (const std::vector<int64_t> *Ds = St.Attrs.getInts("devices"))
@@ -561,36 +542,40 @@ void Verifier::checkCleanups() {
         C.Program.empty() ? nullptr : P.findProgram(C.Program);
     if (!C.Program.empty() && !S) {
       problem("cleanup {0} ({1}) names program '{2}', which does not exist", I,
-              C.Kind, C.Program);
+              getKindName(C.Kind), C.Program);
       continue;
     }
     if (C.After && (!S || *C.After >= S->Steps.size()))
       problem("cleanup {0} ({1}) follows step {2}, which does not exist", I,
-              C.Kind, *C.After);
+              getKindName(C.Kind), *C.After);
     for (uint32_t B : C.Buffers) {
-      if (B >= P.Buffers.size()) {
-        problem("cleanup {0} ({1}) releases buffer {2}, which does not exist",
-                I, C.Kind, B);
-        continue;
-      }
       const Buffer &Buf = P.Buffers[B];
-      if (C.Kind == "evict" && Buf.Kind != "staging")
+      if (C.Kind == CleanupKind::Evict && Buf.Kind != BufferKind::Staging)
         problem("cleanup {0} evicts {1}, which is a {2}, not a staging "
                 "buffer",
-                I, buf(B), Buf.Kind);
+                I, buf(B), getKindName(Buf.Kind));
       if (C.After && Buf.Live && Buf.Program == C.Program &&
           *C.After < Buf.Live->Last)
         problem("cleanup {0} ({1}) releases {2} after step {3}, but it is "
                 "used until step {4}",
-                I, C.Kind, buf(B), *C.After, Buf.Live->Last);
+                I, getKindName(C.Kind), buf(B), *C.After, Buf.Live->Last);
     }
   }
 }
 
 llvm::Error Verifier::run() {
-  checkDevices();
-  checkBuffers();
+  // The format's own rules first: the checks below index by what the plan
+  // says.
+  if (std::optional<StructureProblem> Bad = findStructureProblem(P)) {
+    problem("{0}: {1}", Bad->Path, Bad->Message);
+    BuffersUsable = false;
+  }
+  if (BuffersUsable)
+    checkDevices();
+  if (BuffersUsable)
+    checkBuffers();
   if (BuffersUsable) {
+    checkShards();
     checkRegionOverlaps();
     checkArenaOverlaps();
     for (const ProgramSchedule &S : P.Programs)

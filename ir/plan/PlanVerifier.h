@@ -4,6 +4,10 @@
 // made it, so that a planner bug (or a hand edit) is caught before anything
 // runs:
 //
+//   - the plan keeps the format's own rules (PlanStructure.h), which the
+//     reader applies to a file: a plan built in memory is held to them too;
+//   - a split weight or KV cache has all its shards, their ranges end to
+//     end;
 //   - every buffer is somewhere: a device region with an aligned offset
 //     inside the region, or host or disk for a weight;
 //   - no two buffers of one region overlap, and no two arena buffers of one

@@ -13,19 +13,13 @@ namespace {
 
 uint64_t alignTo(uint64_t N, uint64_t A) { return (N + A - 1) / A * A; }
 
-uint32_t baseOf(const plan::Plan &P, uint32_t B) {
-  while (P.Buffers[B].ViewOf)
-    B = *P.Buffers[B].ViewOf;
-  return B;
-}
-
 /// Each arena buffer's live range in program S: from the first step that
 /// touches it to the last; inputs from step 0, outputs to the last step.
 void computeLiveRanges(plan::Plan &P, const plan::ProgramSchedule &S) {
   const uint32_t End = S.Steps.empty() ? 0 : S.Steps.size() - 1;
   auto Touch = [&](uint32_t B, uint32_t Step) {
-    plan::Buffer &Buf = P.Buffers[baseOf(P, B)];
-    if (Buf.Region != plan::RegionArena || Buf.Program != S.Name)
+    plan::Buffer &Buf = P.Buffers[P.baseOf(B)];
+    if (Buf.Region != plan::RegionKind::Arena || Buf.Program != S.Name)
       return;
     if (!Buf.Live)
       Buf.Live = plan::LiveRange{Step, Step};
@@ -49,7 +43,7 @@ void computeLiveRanges(plan::Plan &P, const plan::ProgramSchedule &S) {
 } // namespace
 
 uint64_t regionAlignment(const plan::Device &D) {
-  return D.Kind == "gpu" ? 256 : 64;
+  return D.Kind == plan::DeviceKind::GPU ? 256 : 64;
 }
 
 llvm::Error planMemory(plan::Plan &P) {
@@ -60,21 +54,20 @@ llvm::Error planMemory(plan::Plan &P) {
     D.Arenas.clear();
   }
   for (plan::Buffer &B : P.Buffers) {
-    if (B.Where.Where != plan::Location::Kind::Device ||
-        (B.Kind != "weight" && B.Kind != "kv_cache"))
+    bool IsWeight = B.Kind == plan::BufferKind::Weight;
+    if (!B.Where.isDevice() ||
+        (!IsWeight && B.Kind != plan::BufferKind::KVCache))
       continue;
     plan::Device &D = P.Devices[B.Where.Device];
-    uint64_t &Region =
-        B.Kind == "weight" ? D.WeightRegionBytes : D.KVCacheRegionBytes;
-    B.Region =
-        (B.Kind == "weight" ? plan::RegionWeights : plan::RegionKVCache).str();
+    uint64_t &Region = IsWeight ? D.WeightRegionBytes : D.KVCacheRegionBytes;
+    B.Region = IsWeight ? plan::RegionKind::Weights : plan::RegionKind::KVCache;
     B.Offset = Region;
     Region = alignTo(Region + B.Bytes, D.Alignment);
   }
 
   // Arena buffers: live ranges, then best fit per device and program.
   for (plan::Buffer &B : P.Buffers)
-    if (B.Region == plan::RegionArena) {
+    if (B.Region == plan::RegionKind::Arena) {
       B.Live.reset();
       B.Offset = 0;
     }
@@ -84,7 +77,8 @@ llvm::Error planMemory(plan::Plan &P) {
     std::vector<std::vector<uint32_t>> PerDevice(P.Devices.size());
     for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
       const plan::Buffer &B = P.Buffers[I];
-      if (B.Region == plan::RegionArena && B.Program == S.Name && !B.ViewOf)
+      if (B.Region == plan::RegionKind::Arena && B.Program == S.Name &&
+          !B.ViewOf)
         PerDevice[B.Where.Device].push_back(I);
     }
     for (plan::Device &D : P.Devices) {
@@ -110,7 +104,7 @@ llvm::Error planMemory(plan::Plan &P) {
   // Views sit where their bases are.
   for (plan::Buffer &B : P.Buffers)
     if (B.ViewOf) {
-      const plan::Buffer &Base = P.Buffers[baseOf(P, *B.ViewOf)];
+      const plan::Buffer &Base = P.Buffers[P.baseOf(*B.ViewOf)];
       B.Offset = Base.Offset;
       B.Live = Base.Live;
     }
@@ -119,7 +113,7 @@ llvm::Error planMemory(plan::Plan &P) {
 
   // Cleanup points.
   P.Cleanups.clear();
-  P.Cleanups.push_back({"after-load",
+  P.Cleanups.push_back({plan::CleanupKind::AfterLoad,
                         "",
                         std::nullopt,
                         {},
@@ -127,7 +121,7 @@ llvm::Error planMemory(plan::Plan &P) {
                         "buffers are freed and every device synchronised"});
   for (const plan::ProgramSchedule &S : P.Programs) {
     if (S.Name == "prefill" && !S.Steps.empty()) {
-      plan::CleanupPoint C{"end-of-prefill",
+      plan::CleanupPoint C{plan::CleanupKind::EndOfPrefill,
                            S.Name,
                            static_cast<uint32_t>(S.Steps.size() - 1),
                            {},
@@ -150,9 +144,9 @@ llvm::Error planMemory(plan::Plan &P) {
     }
     for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
       const plan::Buffer &B = P.Buffers[I];
-      if (B.Kind != "staging" || B.Program != S.Name || !B.Live)
+      if (B.Kind != plan::BufferKind::Staging || B.Program != S.Name || !B.Live)
         continue;
-      P.Cleanups.push_back({"evict",
+      P.Cleanups.push_back({plan::CleanupKind::Evict,
                             S.Name,
                             B.Live->Last,
                             {I},

@@ -37,18 +37,6 @@ llvm::Error scheduleError(const llvm::Twine &Msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
 }
 
-/// Size of member I's part when Dim is split over N: the first Dim % N
-/// members get one more, as BuildPlan splits weights.
-int64_t shardSize(int64_t Dim, unsigned N, unsigned I) {
-  return Dim / N + (static_cast<int64_t>(I) < Dim % N ? 1 : 0);
-}
-int64_t shardBegin(int64_t Dim, unsigned N, unsigned I) {
-  int64_t Begin = 0;
-  for (unsigned J = 0; J < I; ++J)
-    Begin += shardSize(Dim, N, J);
-  return Begin;
-}
-
 /// The axis of To that a split of From's axis FromAxis becomes when the
 /// same elements are read under To's shape: the first axis (of size above
 /// 1) with as many elements in front of it.
@@ -64,6 +52,49 @@ std::optional<int> mapSplitAxis(llvm::ArrayRef<int64_t> From, int FromAxis,
     Acc *= To[A];
   }
   return std::nullopt;
+}
+
+/// The plan's step for a graph op that runs as a kernel.
+plan::StepOp stepOpOf(ir::OpKind K) {
+  switch (K) {
+  case ir::OpKind::Embedding:
+    return plan::StepOp::Embedding;
+  case ir::OpKind::RMSNorm:
+    return plan::StepOp::RMSNorm;
+  case ir::OpKind::MatMul:
+    return plan::StepOp::MatMul;
+  case ir::OpKind::RoPE:
+    return plan::StepOp::RoPE;
+  case ir::OpKind::KVAppend:
+    return plan::StepOp::KVAppend;
+  case ir::OpKind::Attention:
+    return plan::StepOp::Attention;
+  case ir::OpKind::SiLUMul:
+    return plan::StepOp::SiLUMul;
+  case ir::OpKind::Add:
+    return plan::StepOp::Add;
+  case ir::OpKind::Mul:
+    return plan::StepOp::Mul;
+  case ir::OpKind::Softmax:
+    return plan::StepOp::Softmax;
+  case ir::OpKind::ArgMax:
+    return plan::StepOp::ArgMax;
+  case ir::OpKind::Copy:
+    return plan::StepOp::Copy;
+  case ir::OpKind::AllReduce:
+    return plan::StepOp::AllReduce;
+  case ir::OpKind::Slice:
+    return plan::StepOp::Slice;
+  case ir::OpKind::MoERoute:
+    return plan::StepOp::MoERoute;
+  case ir::OpKind::MoEExperts:
+    return plan::StepOp::MoEExperts;
+  case ir::OpKind::MLAAttention:
+    return plan::StepOp::MLAAttention;
+  case ir::OpKind::Reshape:
+    break; // a view, never a step
+  }
+  llvm_unreachable("op without a step");
 }
 
 struct Layout {
@@ -141,7 +172,7 @@ private:
   llvm::Expected<std::vector<int64_t>> localShape(ir::ValueId V,
                                                   const Layout &L) const;
   llvm::Expected<uint32_t> newBuffer(ir::ValueId V, unsigned Device,
-                                     const Layout &L, llvm::StringRef Kind,
+                                     const Layout &L, plan::BufferKind Kind,
                                      llvm::StringRef Suffix,
                                      llvm::StringRef PlacedBy);
   void addInstance(ir::ValueId V, unsigned Device, const Layout &L,
@@ -150,7 +181,7 @@ private:
   }
   const Instance *findInstance(ir::ValueId V, unsigned Device,
                                const Layout &L) const;
-  plan::Step &emit(uint32_t Slot, llvm::StringRef Op, llvm::StringRef Name,
+  plan::Step &emit(uint32_t Slot, plan::StepOp Op, llvm::StringRef Name,
                    unsigned Stream, std::vector<uint32_t> Inputs,
                    std::vector<uint32_t> Outputs, std::optional<int64_t> Layer);
 
@@ -222,13 +253,13 @@ ScheduleBuilder::localShape(ir::ValueId V, const Layout &L) const {
     return scheduleError("value %" + Val.Name + " cannot be split on axis " +
                          llvm::Twine(L.Axis));
   unsigned N = group(L.Group).size();
-  Dims[L.Axis] = shardSize(Dims[L.Axis], N, L.Member);
+  Dims[L.Axis] = shardRange(Dims[L.Axis], N, L.Member).Size;
   return Dims;
 }
 
 llvm::Expected<uint32_t>
 ScheduleBuilder::newBuffer(ir::ValueId V, unsigned Device, const Layout &L,
-                           llvm::StringRef Kind, llvm::StringRef Suffix,
+                           plan::BufferKind Kind, llvm::StringRef Suffix,
                            llvm::StringRef PlacedBy) {
   const ir::Value &Val = G.getValue(V);
   auto Shape = localShape(V, L);
@@ -244,18 +275,20 @@ ScheduleBuilder::newBuffer(ir::ValueId V, unsigned Device, const Layout &L,
                          toString(Bytes.takeError()));
   plan::Buffer B;
   B.Name = Val.Name + Suffix.str();
-  B.Kind = Kind.str();
+  B.Kind = Kind;
   B.Bytes = *Bytes;
   B.DType = ir::getDTypeName(Val.Type.Elem).str();
   B.Shape = std::move(*Shape);
   B.Where = plan::Location::device(Device);
   B.Layer = G.getAttrs(V).getInt(ir::AttrKeys::Layer);
   B.PlacedBy = PlacedBy.str();
-  B.Region = plan::RegionArena.str();
+  B.Region = plan::RegionKind::Arena;
   B.Program = ProgName;
-  if (L.K == Layout::Split)
-    B.ShardInfo = plan::Shard{
-        L.Member, static_cast<unsigned>(group(L.Group).size()), L.Axis};
+  if (L.K == Layout::Split) {
+    unsigned N = group(L.Group).size();
+    ShardRange R = shardRange(Val.Type.Dims[L.Axis], N, L.Member);
+    B.ShardInfo = plan::Shard{L.Member, N, L.Axis, R.Begin, R.Size};
+  }
   P.Buffers.push_back(std::move(B));
   return static_cast<uint32_t>(P.Buffers.size() - 1);
 }
@@ -271,13 +304,13 @@ const Instance *ScheduleBuilder::findInstance(ir::ValueId V, unsigned Device,
   return nullptr;
 }
 
-plan::Step &ScheduleBuilder::emit(uint32_t Slot, llvm::StringRef Op,
+plan::Step &ScheduleBuilder::emit(uint32_t Slot, plan::StepOp Op,
                                   llvm::StringRef Name, unsigned Stream,
                                   std::vector<uint32_t> Inputs,
                                   std::vector<uint32_t> Outputs,
                                   std::optional<int64_t> Layer) {
   plan::Step S;
-  S.Op = Op.str();
+  S.Op = Op;
   S.Name = Name.str();
   S.Stream = Stream;
   S.Inputs = std::move(Inputs);
@@ -311,7 +344,7 @@ llvm::Expected<uint32_t> ScheduleBuilder::require(ir::ValueId V,
   } else if (L.K == Layout::Full) {
     // A program input: written by the runtime before the first step on
     // every device that reads it.
-    auto B = newBuffer(V, Device, L, "input", "", "input");
+    auto B = newBuffer(V, Device, L, plan::BufferKind::Input, "", "input");
     if (!B)
       return B.takeError();
     addInstance(V, Device, L, *B, 0);
@@ -350,27 +383,28 @@ llvm::Expected<uint32_t> ScheduleBuilder::require(ir::ValueId V,
   const uint32_t SliceSlot =
       SliceOn == Device ? std::max(Whole->Slot, Slot) : Whole->Slot;
   std::optional<int64_t> Layer = G.getAttrs(V).getInt(ir::AttrKeys::Layer);
-  auto Part = newBuffer(V, SliceOn, L, "activation", ".part", "slice");
+  auto Part =
+      newBuffer(V, SliceOn, L, plan::BufferKind::Activation, ".part", "slice");
   if (!Part)
     return Part.takeError();
   unsigned N = group(L.Group).size();
   int64_t Dim = Val.Type.Dims[L.Axis];
-  int64_t Begin = shardBegin(Dim, N, L.Member);
-  plan::Step &S = emit(SliceSlot, "slice", P.Buffers[*Part].Name,
+  ShardRange Range = shardRange(Dim, N, L.Member);
+  plan::Step &S = emit(SliceSlot, plan::StepOp::Slice, P.Buffers[*Part].Name,
                        computeStream(SliceOn), {WholeBuffer}, {*Part}, Layer);
   S.Attrs.set("axis", int64_t(L.Axis));
-  S.Attrs.set("begin", Begin);
-  S.Attrs.set("end", Begin + shardSize(Dim, N, L.Member));
+  S.Attrs.set("begin", Range.Begin);
+  S.Attrs.set("end", Range.Begin + Range.Size);
   addInstance(V, SliceOn, L, *Part, SliceSlot);
   if (SliceOn == Device)
     return *Part;
-  auto Copy =
-      newBuffer(V, Device, L, "activation", ".part@" + std::to_string(Device),
-                "copy from device " + std::to_string(SliceOn));
+  auto Copy = newBuffer(V, Device, L, plan::BufferKind::Activation,
+                        ".part@" + std::to_string(Device),
+                        "copy from device " + std::to_string(SliceOn));
   if (!Copy)
     return Copy.takeError();
-  emit(SliceSlot, "copy", P.Buffers[*Copy].Name, copyStream(Device), {*Part},
-       {*Copy}, Layer);
+  emit(SliceSlot, plan::StepOp::Copy, P.Buffers[*Copy].Name, copyStream(Device),
+       {*Part}, {*Copy}, Layer);
   addInstance(V, Device, L, *Copy, SliceSlot);
   return *Copy;
 }
@@ -427,13 +461,14 @@ ScheduleBuilder::requireFull(ir::ValueId V, unsigned Device, uint32_t Slot) {
                          " to copy to device " + llvm::Twine(Device));
   uint32_t SourceBuffer = Source->Buffer, SourceSlot = Source->Slot;
   unsigned From = Source->Device;
-  auto Copy = newBuffer(V, Device, Layout::full(), "activation",
+  auto Copy = newBuffer(V, Device, Layout::full(), plan::BufferKind::Activation,
                         "@" + std::to_string(Device),
                         "copy from device " + std::to_string(From));
   if (!Copy)
     return Copy.takeError();
-  emit(SourceSlot, "copy", P.Buffers[*Copy].Name, copyStream(Device),
-       {SourceBuffer}, {*Copy}, G.getAttrs(V).getInt(ir::AttrKeys::Layer));
+  emit(SourceSlot, plan::StepOp::Copy, P.Buffers[*Copy].Name,
+       copyStream(Device), {SourceBuffer}, {*Copy},
+       G.getAttrs(V).getInt(ir::AttrKeys::Layer));
   addInstance(V, Device, Layout::full(), *Copy, SourceSlot);
   return *Copy;
 }
@@ -449,9 +484,10 @@ llvm::Error ScheduleBuilder::allReduce(ir::ValueId V, uint32_t Group,
     const Instance *Part =
         findInstance(V, Members[M], Layout::partial(Group, M));
     uint32_t Buffer = Part->Buffer;
-    plan::Step &S = emit(Slot, "all_reduce", P.Buffers[Buffer].Name + ".sum",
-                         computeStream(Members[M]), {Buffer}, {Buffer},
-                         G.getAttrs(V).getInt(ir::AttrKeys::Layer));
+    plan::Step &S =
+        emit(Slot, plan::StepOp::AllReduce, P.Buffers[Buffer].Name + ".sum",
+             computeStream(Members[M]), {Buffer}, {Buffer},
+             G.getAttrs(V).getInt(ir::AttrKeys::Layer));
     S.Collective = Id;
     S.Attrs.set("devices", Devices);
     P.Buffers[Buffer].PlacedBy = "partial sum, all-reduced in place";
@@ -471,16 +507,16 @@ llvm::Error ScheduleBuilder::allGather(ir::ValueId V, int Axis, uint32_t Group,
   const ir::Value &Val = G.getValue(V);
   std::vector<int64_t> Sizes;
   for (uint32_t M = 0; M < Members.size(); ++M)
-    Sizes.push_back(shardSize(Val.Type.Dims[Axis], Members.size(), M));
+    Sizes.push_back(shardRange(Val.Type.Dims[Axis], Members.size(), M).Size);
   for (uint32_t M = 0; M < Members.size(); ++M) {
     const Instance *Part =
         findInstance(V, Members[M], Layout::split(Axis, Group, M));
     uint32_t In = Part->Buffer;
-    auto Out = newBuffer(V, Members[M], Layout::full(), "activation", ".all",
-                         "all_gather");
+    auto Out = newBuffer(V, Members[M], Layout::full(),
+                         plan::BufferKind::Activation, ".all", "all_gather");
     if (!Out)
       return Out.takeError();
-    plan::Step &S = emit(Slot, "all_gather", P.Buffers[*Out].Name,
+    plan::Step &S = emit(Slot, plan::StepOp::AllGather, P.Buffers[*Out].Name,
                          computeStream(Members[M]), {In}, {*Out},
                          G.getAttrs(V).getInt(ir::AttrKeys::Layer));
     S.Collective = Id;
@@ -521,8 +557,8 @@ llvm::Expected<uint32_t> ScheduleBuilder::requireView(ir::ValueId V,
     for (size_t A = Axis + 1; A < In.size(); ++A)
       InRest *= In[A];
     for (unsigned M = 0; M < N; ++M)
-      if (shardSize(Out[L.Axis], N, M) * OutRest !=
-          shardSize(In[Axis], N, M) * InRest)
+      if (shardRange(Out[L.Axis], N, M).Size * OutRest !=
+          shardRange(In[Axis], N, M).Size * InRest)
         return scheduleError("reshape %" + Val.Name + " splits its input " +
                              llvm::Twine(N) + " ways unevenly");
     SrcL.Axis = Axis;
@@ -530,9 +566,7 @@ llvm::Expected<uint32_t> ScheduleBuilder::requireView(ir::ValueId V,
   auto Base = require(Src, Device, SrcL, Slot);
   if (!Base)
     return Base.takeError();
-  auto View = newBuffer(
-      V, Device, L, P.Buffers[*Base].Kind == "input" ? "input" : "activation",
-      "", "view");
+  auto View = newBuffer(V, Device, L, P.Buffers[*Base].Kind, "", "view");
   if (!View)
     return View.takeError();
   // A view of a view is a view of the first base.
@@ -609,26 +643,26 @@ llvm::Expected<uint32_t> ScheduleBuilder::stageWeight(ir::ValueId W,
                        : "copy from device " + std::to_string(H.Devices[0]);
     break;
   }
-  auto B = newBuffer(W, Device, L, "staging", Suffix, From);
+  auto B = newBuffer(W, Device, L, plan::BufferKind::Staging, Suffix, From);
   if (!B)
     return B.takeError();
   P.Buffers[*B].Layer = Layer;
   const std::string &Name = P.Buffers[*B].Name;
   if (H.Where != plan::Location::Kind::Device) {
-    plan::Step &S = emit(IssueSlot, "prefetch", Name, copyStream(Device),
-                         {H.Buffers[0]}, {*B}, Layer);
+    plan::Step &S = emit(IssueSlot, plan::StepOp::Prefetch, Name,
+                         copyStream(Device), {H.Buffers[0]}, {*B}, Layer);
     if (L.K == Layout::Split) {
       // The member's rows (or columns) of the whole in host memory.
       int64_t Dim = Val.Type.Dims[L.Axis];
       unsigned N = group(L.Group).size();
       S.Attrs.set("axis", int64_t(L.Axis));
-      S.Attrs.set("begin", shardBegin(Dim, N, L.Member));
-      S.Attrs.set("end",
-                  shardBegin(Dim, N, L.Member) + shardSize(Dim, N, L.Member));
+      ShardRange Range = shardRange(Dim, N, L.Member);
+      S.Attrs.set("begin", Range.Begin);
+      S.Attrs.set("end", Range.Begin + Range.Size);
     }
   } else if (!H.isSplit()) {
-    emit(IssueSlot, "copy", Name, copyStream(Device), {H.Buffers[0]}, {*B},
-         Layer);
+    emit(IssueSlot, plan::StepOp::Copy, Name, copyStream(Device),
+         {H.Buffers[0]}, {*B}, Layer);
   } else {
     if (H.Axis != 0)
       return scheduleError(
@@ -638,8 +672,8 @@ llvm::Expected<uint32_t> ScheduleBuilder::stageWeight(ir::ValueId W,
     // Row shards are contiguous: each lands at its byte offset.
     uint64_t Offset = 0;
     for (uint32_t Shard : H.Buffers) {
-      plan::Step &S = emit(IssueSlot, "copy", Name, copyStream(Device), {Shard},
-                           {*B}, Layer);
+      plan::Step &S = emit(IssueSlot, plan::StepOp::Copy, Name,
+                           copyStream(Device), {Shard}, {*B}, Layer);
       S.Attrs.set("dst_offset", static_cast<int64_t>(Offset));
       Offset += P.Buffers[Shard].Bytes;
     }
@@ -873,7 +907,7 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
         // writes zeros for the others; the sum of the parts is the whole.
         MP.Operands[0] = Layout::split(0, Grp, M);
         MP.Out = Layout::partial(Grp, M);
-        MP.Extra.set("row_offset", shardBegin(Rows, Devices.size(), M));
+        MP.Extra.set("row_offset", shardRange(Rows, Devices.size(), M).Begin);
         MP.Extra.set("vocab", Rows);
         return;
       }
@@ -1036,13 +1070,14 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
       llvm::StringRef By = MP.Out.K == Layout::Partial ? "partial sum"
                            : MP.Out.K == Layout::Split ? "split"
                                                        : "computed";
-      auto B = newBuffer(Result, D, MP.Out, "activation", "", By);
+      auto B =
+          newBuffer(Result, D, MP.Out, plan::BufferKind::Activation, "", By);
       if (!B)
         return B.takeError();
       Outputs.push_back(*B);
       addInstance(Result, D, MP.Out, *B, After);
     }
-    plan::Step &S = emit(After, ir::getOpName(Op.Kind), Name, computeStream(D),
+    plan::Step &S = emit(After, stepOpOf(Op.Kind), Name, computeStream(D),
                          std::move(Inputs), std::move(Outputs), Layer);
     S.Attrs = Attrs;
     for (const auto &[Key, V] : MP.Extra.Values)
@@ -1115,8 +1150,8 @@ llvm::Error buildSchedules(const ir::Graph &G, plan::Plan &P) {
   P.Streams.clear();
   P.Programs.clear();
   for (const plan::Device &D : P.Devices) {
-    P.Streams.push_back({D.Index, "compute"});
-    P.Streams.push_back({D.Index, "copy"});
+    P.Streams.push_back({D.Index, plan::StreamKind::Compute});
+    P.Streams.push_back({D.Index, plan::StreamKind::Copy});
   }
   // Buffers are many and moved on every reallocation: reserve for about
   // one per op and device, plus copies and views.

@@ -11,12 +11,6 @@
 namespace strata::passes {
 namespace {
 
-uint32_t baseOf(const plan::Plan &P, uint32_t B) {
-  while (P.Buffers[B].ViewOf)
-    B = *P.Buffers[B].ViewOf;
-  return B;
-}
-
 /// Per buffer (its base), the last step of each stream that touched it.
 using AccessMap =
     llvm::DenseMap<uint32_t,
@@ -26,7 +20,7 @@ using AccessMap =
 void noteAccesses(const plan::Plan &P, const plan::Step &St, uint32_t I,
                   AccessMap &Map) {
   auto Note = [&](uint32_t B) {
-    auto &Acc = Map[baseOf(P, B)];
+    auto &Acc = Map[P.baseOf(B)];
     for (auto &[Stream, Step] : Acc)
       if (Stream == St.Stream) {
         Step = I;
@@ -118,12 +112,12 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
   for (uint32_t I = 0; I < N; ++I) {
     const plan::Step &St = S.Steps[I];
     for (uint32_t B : St.Inputs)
-      if (auto It = LastWriter.find(baseOf(P, B)); It != LastWriter.end())
+      if (auto It = LastWriter.find(P.baseOf(B)); It != LastWriter.end())
         AddDep(I, It->second);
     for (uint32_t Out : St.Outputs) {
-      uint32_t B = baseOf(P, Out);
+      uint32_t B = P.baseOf(Out);
       const plan::Buffer &Buf = P.Buffers[B];
-      if (Buf.Region == plan::RegionArena && Buf.Program == S.Name &&
+      if (Buf.Region == plan::RegionKind::Arena && Buf.Program == S.Name &&
           !Claimed.lookup(B)) {
         Claimed[B] = true;
         llvm::SmallVector<uint32_t, 4> Previous;

@@ -284,11 +284,11 @@ CpuBackend::prepare(BoundProgram B) {
     const BoundStep &St = P->Bound.Steps[I];
     P->DeviceSteps[St.Device].push_back(I);
     if (St.Step->Collective) {
-      if (St.Step->Op != "all_reduce" && St.Step->Op != "all_gather")
+      if (!plan::isCollective(St.Step->Op))
         return llvm::createStringError(
             llvm::inconvertibleErrorCode(),
-            "step " + llvm::Twine(I) + ": collective '" + St.Step->Op +
-                "' is not supported by the CPU backend");
+            "step " + llvm::Twine(I) + ": '" + plan::getKindName(St.Step->Op) +
+                "' is not a collective the CPU backend runs");
       Collective &C = P->Collectives[*St.Step->Collective];
       P->Member[I] = C.Members.size();
       C.Members.push_back(&St);
@@ -318,7 +318,7 @@ bool runCollective(CpuProgram &P, const BoundStep &S, std::string &Err) {
   if (!C.Meet->arrive())
     return false;
   const TensorView &Out = S.Outputs[0];
-  if (S.Step->Op == "all_reduce") {
+  if (S.Step->Op == plan::StepOp::AllReduce) {
     int64_t N = Out.numElements();
     std::vector<float> Sum(N, 0.0f), Part(N);
     for (const BoundStep *M : C.Members) {
@@ -396,7 +396,8 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
                return;
              if (Opts.BeforeStep)
                if (llvm::Error E = Opts.BeforeStep(St)) {
-                 Fail(llvm::formatv("step {0} ({1} '{2}'): {3}", I, St.Step->Op,
+                 Fail(llvm::formatv("step {0} ({1} '{2}'): {3}", I,
+                                    plan::getKindName(St.Step->Op),
                                     St.Step->Name, llvm::toString(std::move(E)))
                           .str());
                  return;
@@ -409,7 +410,8 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
                if (!runCollective(P, St, Err)) {
                  if (!Err.empty() || !P.Failed.load())
                    Fail(llvm::formatv("step {0} ({1} '{2}'): {3}", I,
-                                      St.Step->Op, St.Step->Name,
+                                      plan::getKindName(St.Step->Op),
+                                      St.Step->Name,
                                       Err.empty() ? "aborted" : Err)
                             .str());
                  return;

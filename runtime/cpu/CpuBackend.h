@@ -54,6 +54,9 @@ public:
   ~CpuBackend() override;
 
   llvm::StringRef getName() const override { return "cpu"; }
+  plan::DeviceKind getDeviceKind() const override {
+    return plan::DeviceKind::CPU;
+  }
   unsigned getNumDevices() const override { return Caps.size(); }
   llvm::Expected<void *> allocate(unsigned D, uint64_t Bytes,
                                   llvm::StringRef What) override;

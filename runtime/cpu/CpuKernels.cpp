@@ -27,8 +27,8 @@ using namespace kernels::cpu;
 llvm::Error stepError(const BoundStep &S, const llvm::Twine &Msg) {
   return llvm::createStringError(
       llvm::inconvertibleErrorCode(),
-      llvm::formatv("step {0} ({1} '{2}' on device {3}): ", S.Index, S.Step->Op,
-                    S.Step->Name, S.Device)
+      llvm::formatv("step {0} ({1} '{2}' on device {3}): ", S.Index,
+                    plan::getKindName(S.Step->Op), S.Step->Name, S.Device)
               .str() +
           Msg);
 }
@@ -103,7 +103,7 @@ llvm::Error copySlice(const BoundStep &S, const TensorView &Src,
 llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
   const plan::Step &St = *S.Step;
   const plan::StepAttrs &A = St.Attrs;
-  llvm::StringRef Op = St.Op;
+  plan::StepOp Op = St.Op;
   auto Need = [&](size_t Ins, size_t Outs) -> llvm::Error {
     if (S.Inputs.size() != Ins || S.Outputs.size() != Outs)
       return stepError(S, llvm::formatv("expected {0} inputs and {1} "
@@ -123,7 +123,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
   if (llvm::Error Err = (E))                                                   \
     return Err;
 
-  if (Op == "embedding") {
+  if (Op == plan::StepOp::Embedding) {
     CHECK(Need(2, 1));
     const TensorView &T = S.Inputs[0], &Ids = S.Inputs[1], &Y = S.Outputs[0];
     CHECK(Rank(T, 2, "the table"));
@@ -137,7 +137,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
       return embedding(Table, ints(Ids), out(Y));
     });
   }
-  if (Op == "rms_norm") {
+  if (Op == plan::StepOp::RMSNorm) {
     CHECK(Need(2, 1));
     const TensorView &X = S.Inputs[0], &W = S.Inputs[1], &Y = S.Outputs[0];
     int64_t Dim = X.Shape.back();
@@ -146,7 +146,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
       return rmsNorm(in(X), in(W), out(Y), X.numElements() / Dim, Dim, Eps);
     });
   }
-  if (Op == "matmul") {
+  if (Op == plan::StepOp::MatMul) {
     CHECK(Need(2, 1));
     const TensorView &X = S.Inputs[0], &W = S.Inputs[1], &Y = S.Outputs[0];
     CHECK(Rank(W, 2, "the weight"));
@@ -160,7 +160,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
       return matmul(in(X), in(W), out(Y), X.numElements() / In, In, Out, C);
     });
   }
-  if (Op == "rope") {
+  if (Op == plan::StepOp::RoPE) {
     CHECK(Need(2, 1));
     const TensorView &X = S.Inputs[0], &Pos = S.Inputs[1], &Y = S.Outputs[0];
     CHECK(Rank(X, 4, "the input"));
@@ -173,7 +173,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
       return rope(in(X), out(Y), Shape, ints(Pos), Params);
     });
   }
-  if (Op == "kv_append") {
+  if (Op == plan::StepOp::KVAppend) {
     CHECK(Need(3, 1));
     const TensorView &Cache = S.Inputs[0], &New = S.Inputs[1],
                      &Pos = S.Inputs[2];
@@ -186,7 +186,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
       return kvAppend(out(Cache), Shape, in(New), Tokens, ints(Pos));
     });
   }
-  if (Op == "attention") {
+  if (Op == plan::StepOp::Attention) {
     CHECK(Need(4, 1));
     const TensorView &Q = S.Inputs[0], &K = S.Inputs[1], &V = S.Inputs[2],
                      &Pos = S.Inputs[3], &Y = S.Outputs[0];
@@ -205,24 +205,24 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
                        std::nullopt, C);
     });
   }
-  if (Op == "silu_mul") {
+  if (Op == plan::StepOp::SiLUMul) {
     CHECK(Need(2, 1));
     const TensorView &G = S.Inputs[0], &U = S.Inputs[1], &Y = S.Outputs[0];
     return CpuKernel([=](const CpuContext &) {
       return siluMul(in(G), in(U), out(Y), Y.numElements());
     });
   }
-  if (Op == "add" || Op == "mul") {
+  if (Op == plan::StepOp::Add || Op == plan::StepOp::Mul) {
     CHECK(Need(2, 1));
     const TensorView &X = S.Inputs[0], &B = S.Inputs[1], &Y = S.Outputs[0];
-    bool IsAdd = Op == "add";
+    bool IsAdd = Op == plan::StepOp::Add;
     return CpuKernel([=](const CpuContext &) {
       return IsAdd
                  ? add(in(X), X.numElements(), in(B), B.numElements(), out(Y))
                  : mul(in(X), X.numElements(), in(B), B.numElements(), out(Y));
     });
   }
-  if (Op == "softmax") {
+  if (Op == plan::StepOp::Softmax) {
     CHECK(Need(1, 1));
     const TensorView &X = S.Inputs[0], &Y = S.Outputs[0];
     int64_t N = X.Shape.back();
@@ -230,7 +230,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
       return softmax(in(X), out(Y), X.numElements() / N, N);
     });
   }
-  if (Op == "argmax") {
+  if (Op == plan::StepOp::ArgMax) {
     CHECK(Need(1, 1));
     const TensorView &X = S.Inputs[0], &Y = S.Outputs[0];
     if (Y.Type != ElementType::I32)
@@ -241,7 +241,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
                     static_cast<int32_t *>(Y.Data));
     });
   }
-  if (Op == "slice") {
+  if (Op == plan::StepOp::Slice) {
     CHECK(Need(1, 1));
     const TensorView &X = S.Inputs[0], &Y = S.Outputs[0];
     std::optional<int64_t> Axis = A.getInt("axis"), Begin = A.getInt("begin"),
@@ -253,7 +253,7 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
       return slice(in(X), Dims, *Axis, *Begin, *End, out(Y));
     });
   }
-  if (Op == "copy" || Op == "prefetch") {
+  if (Op == plan::StepOp::Copy || Op == plan::StepOp::Prefetch) {
     CHECK(Need(1, 1));
     const TensorView &X = S.Inputs[0], &Y = S.Outputs[0];
     std::optional<int64_t> Axis = A.getInt("axis");
@@ -287,7 +287,8 @@ llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S) {
     });
   }
 #undef CHECK
-  return stepError(S, "the CPU backend has no kernel for '" + Op + "' yet");
+  return stepError(S, "the CPU backend has no kernel for '" +
+                          plan::getKindName(Op) + "' yet");
 }
 
 } // namespace strata::runtime

@@ -91,6 +91,9 @@ public:
       : Inner(std::move(Caps), std::move(O)) {}
 
   llvm::StringRef getName() const override { return Inner.getName(); }
+  plan::DeviceKind getDeviceKind() const override {
+    return Inner.getDeviceKind();
+  }
   unsigned getNumDevices() const override { return Inner.getNumDevices(); }
   llvm::Expected<void *> allocate(unsigned D, uint64_t Bytes,
                                   llvm::StringRef What) override {
@@ -224,7 +227,7 @@ void expectLayout(Deployment &D, const Layout &L) {
     EXPECT_EQ(P.Strategy, L.Strategy);
   }
   bool Split = llvm::any_of(P.Buffers, [](const plan::Buffer &B) {
-    return B.Kind == "weight" && B.ShardInfo;
+    return B.Kind == plan::BufferKind::Weight && B.ShardInfo;
   });
   EXPECT_EQ(Split, L.Devices > 1 && llvm::StringRef(L.Strategy) == "tensor");
   std::vector<runtime::DeviceContents> Found = D.executor().findContents();

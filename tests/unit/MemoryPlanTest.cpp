@@ -34,26 +34,26 @@ plan::Plan randomPlan(std::mt19937 &Rng, unsigned NumDevices,
   for (unsigned D = 0; D < NumDevices; ++D) {
     plan::Device Dev;
     Dev.Index = D;
-    Dev.Kind = Rng() % 2 ? "gpu" : "cpu";
-    Dev.Name = Dev.Kind;
+    Dev.Kind = Rng() % 2 ? plan::DeviceKind::GPU : plan::DeviceKind::CPU;
+    Dev.Name = plan::getKindName(Dev.Kind).str();
     Dev.CapacityBytes = uint64_t(1) << 40;
     P.Devices.push_back(Dev);
-    P.Streams.push_back({D, "compute"});
-    P.Streams.push_back({D, "copy"});
+    P.Streams.push_back({D, plan::StreamKind::Compute});
+    P.Streams.push_back({D, plan::StreamKind::Copy});
   }
   plan::ProgramSchedule S;
   S.Name = Rng() % 2 ? "decode" : "prefill";
   std::vector<std::vector<uint32_t>> OnDevice(NumDevices);
-  auto NewBuffer = [&](unsigned D, llvm::StringRef Kind) {
+  auto NewBuffer = [&](unsigned D, plan::BufferKind Kind) {
     plan::Buffer B;
     B.Name = "v" + std::to_string(P.Buffers.size());
-    B.Kind = Kind.str();
+    B.Kind = Kind;
     // Mostly small, some large, a few empty: lifetimes come from the DAG.
     unsigned R = Rng() % 100;
     B.Bytes = R < 5 ? 0 : R < 80 ? 1 + Rng() % 4096 : 1 + Rng() % (1 << 20);
     B.DType = "f32";
     B.Where = plan::Location::device(D);
-    B.Region = plan::RegionArena.str();
+    B.Region = plan::RegionKind::Arena;
     B.Program = S.Name;
     P.Buffers.push_back(B);
     OnDevice[D].push_back(P.Buffers.size() - 1);
@@ -62,14 +62,14 @@ plan::Plan randomPlan(std::mt19937 &Rng, unsigned NumDevices,
   // Inputs: one per device, written before the first step.
   plan::ProgramValue In{"tokens", {}};
   for (unsigned D = 0; D < NumDevices; ++D)
-    In.Buffers.push_back(NewBuffer(D, "input"));
+    In.Buffers.push_back(NewBuffer(D, plan::BufferKind::Input));
   S.Inputs.push_back(In);
   // A few weights, which steps may read.
   std::vector<uint32_t> Weights;
   for (unsigned D = 0; D < NumDevices; ++D) {
     plan::Buffer W;
     W.Name = "w" + std::to_string(D);
-    W.Kind = "weight";
+    W.Kind = plan::BufferKind::Weight;
     W.Bytes = 64;
     W.Where = plan::Location::device(D);
     P.Buffers.push_back(W);
@@ -91,7 +91,7 @@ plan::Plan randomPlan(std::mt19937 &Rng, unsigned NumDevices,
       uint32_t Id = Collectives++;
       for (unsigned M = 0; M < NumDevices; ++M) {
         plan::Step St;
-        St.Op = "all_reduce";
+        St.Op = plan::StepOp::AllReduce;
         St.Name = "sum";
         St.Stream = passes::computeStream(M);
         uint32_t B = Pick(M);
@@ -110,11 +110,11 @@ plan::Plan randomPlan(std::mt19937 &Rng, unsigned NumDevices,
     plan::Step St;
     if (Kind < 4 && NumDevices > 1) {
       unsigned From = (D + 1 + Rng() % (NumDevices - 1)) % NumDevices;
-      St.Op = "copy";
+      St.Op = plan::StepOp::Copy;
       St.Stream = passes::copyStream(D);
       St.Inputs = {Pick(From)};
     } else {
-      St.Op = "op";
+      St.Op = plan::StepOp::Add;
       St.Stream = passes::computeStream(D);
       unsigned N = 1 + Rng() % 3;
       for (unsigned K = 0; K < N; ++K)
@@ -122,7 +122,7 @@ plan::Plan randomPlan(std::mt19937 &Rng, unsigned NumDevices,
       if (Rng() % 4 == 0)
         St.Inputs.push_back(Weights[D]);
     }
-    uint32_t Out = NewBuffer(D, "activation");
+    uint32_t Out = NewBuffer(D, plan::BufferKind::Activation);
     St.Name = P.Buffers[Out].Name;
     St.Outputs = {Out};
     S.Steps.push_back(St);
@@ -143,8 +143,8 @@ uint64_t lowerBound(const plan::Plan &P, unsigned Device) {
   uint64_t Align = P.Devices[Device].Alignment;
   std::vector<uint64_t> Live(S.Steps.size() + 1, 0);
   for (const plan::Buffer &B : P.Buffers) {
-    if (B.Region != plan::RegionArena || B.ViewOf || B.Where.Device != Device ||
-        !B.Live)
+    if (B.Region != plan::RegionKind::Arena || B.ViewOf ||
+        B.Where.Device != Device || !B.Live)
       continue;
     for (uint32_t T = B.Live->First; T <= B.Live->Last; ++T)
       Live[T] += (B.Bytes + Align - 1) / Align * Align;
@@ -226,8 +226,8 @@ TEST(MemoryPlan, PlantedOverlapAndOverCapacityAreCaught) {
     // Two arena buffers of one device live at a common step.
     std::vector<uint32_t> Arena;
     for (uint32_t I = 0; I < P.Buffers.size(); ++I)
-      if (P.Buffers[I].Region == plan::RegionArena && P.Buffers[I].Bytes &&
-          P.Buffers[I].Where.Device == 0)
+      if (P.Buffers[I].Region == plan::RegionKind::Arena &&
+          P.Buffers[I].Bytes && P.Buffers[I].Where.Device == 0)
         Arena.push_back(I);
     for (size_t A = 0; A < Arena.size(); ++A) {
       const plan::Buffer &X = P.Buffers[Arena[A]];
@@ -263,29 +263,29 @@ TEST(MemoryPlan, PlantedOverlapAndOverCapacityAreCaught) {
 TEST(MemoryPlan, ViewsShareTheirBasesBytes) {
   plan::Plan P;
   plan::Device D;
-  D.Kind = "cpu";
+  D.Kind = plan::DeviceKind::CPU;
   D.CapacityBytes = 1 << 20;
   P.Devices.push_back(D);
-  P.Streams = {{0, "compute"}, {0, "copy"}};
+  P.Streams = {{0, plan::StreamKind::Compute}, {0, plan::StreamKind::Copy}};
   auto Add = [&](llvm::StringRef Name, uint64_t Bytes) {
     plan::Buffer B;
     B.Name = Name.str();
-    B.Kind = "activation";
+    B.Kind = plan::BufferKind::Activation;
     B.Bytes = Bytes;
-    B.Region = plan::RegionArena.str();
+    B.Region = plan::RegionKind::Arena;
     B.Program = "decode";
     P.Buffers.push_back(B);
     return static_cast<uint32_t>(P.Buffers.size() - 1);
   };
   uint32_t X = Add("x", 256), A = Add("a", 256), V = Add("a_view", 256),
            B = Add("b", 256);
-  P.Buffers[X].Kind = "input";
+  P.Buffers[X].Kind = plan::BufferKind::Input;
   P.Buffers[V].ViewOf = A;
   plan::ProgramSchedule S;
   S.Name = "decode";
   S.Inputs = {{"x", {X}}};
-  S.Steps.push_back({"op", "a", 0, {X}, {A}, {}, {}, {}, {}, {}});
-  S.Steps.push_back({"op", "b", 0, {V}, {B}, {}, {}, {}, {}, {}});
+  S.Steps.push_back({plan::StepOp::Add, "a", 0, {X}, {A}, {}, {}, {}, {}, {}});
+  S.Steps.push_back({plan::StepOp::Add, "b", 0, {V}, {B}, {}, {}, {}, {}, {}});
   S.Outputs = {{"b", {B}}};
   P.Programs.push_back(S);
   llvm::cantFail(passes::planMemory(P));

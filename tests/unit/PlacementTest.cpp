@@ -110,7 +110,7 @@ TEST(Placement, PipelineKeepsLayersContiguousAndBalanced) {
   EXPECT_EQ(R.Plan.Strategy, "pipeline");
   std::map<int64_t, unsigned> DeviceOfLayer;
   for (const plan::Buffer &B : R.Plan.Buffers)
-    if (B.Layer && B.Kind == "weight")
+    if (B.Layer && B.Kind == plan::BufferKind::Weight)
       DeviceOfLayer[*B.Layer] = B.Where.Device;
   unsigned Prev = 0;
   for (const auto &[L, D] : DeviceOfLayer) {
@@ -133,7 +133,8 @@ TEST(Placement, TensorSplitsHeadsAndShardsAddUp) {
   std::map<std::string, uint64_t> Bytes;
   std::map<std::string, unsigned> Shards;
   for (const plan::Buffer &B : R.Plan.Buffers) {
-    if (!B.ShardInfo || B.ShardInfo->Axis < 0 || B.Kind != "weight")
+    if (!B.ShardInfo || B.ShardInfo->Axis < 0 ||
+        B.Kind != plan::BufferKind::Weight)
       continue;
     Bytes[B.Name] += B.Bytes;
     ++Shards[B.Name];
@@ -171,7 +172,7 @@ TEST(Placement, FallbacksOffloadAndRefuse) {
   cluster::Cluster C = test::unwrap(cluster::parseClusterSpec("RTX4090"));
   Compiled R = test::unwrap(compile(lowerPreset("llama3-8b", 131072), C));
   ASSERT_FALSE(R.Plan.Fallbacks.empty());
-  EXPECT_EQ(R.Plan.Fallbacks[0].Kind, "host");
+  EXPECT_EQ(R.Plan.Fallbacks[0].Kind, plan::FallbackKind::Host);
   for (const plan::Device &D : R.Plan.Devices)
     EXPECT_LE(usedFraction(D), 1.0);
   // Without offloading it cannot fit, and says per device why.
@@ -223,7 +224,8 @@ TEST(Placement, RandomClustersPlaceEverythingWithinCapacity) {
       if (B.Where.Where == plan::Location::Kind::Device) {
         EXPECT_LT(B.Where.Device, C.size());
       }
-      if (B.Kind == "weight" || B.Kind == "kv_cache")
+      if (B.Kind == plan::BufferKind::Weight ||
+          B.Kind == plan::BufferKind::KVCache)
         Whole.insert(B.Name);
     }
     // 8 layers x 9 weights + 3 outside + 8 x 2 caches.
@@ -242,7 +244,8 @@ TEST(Placement, ExpertsSpreadWholeOverTheGroup) {
   std::map<unsigned, uint64_t> ExpertBytes;
   unsigned Experts = 0;
   for (const plan::Buffer &B : R.Plan.Buffers) {
-    if (B.Kind != "weight" || B.Name.find(".experts.") == std::string::npos)
+    if (B.Kind != plan::BufferKind::Weight ||
+        B.Name.find(".experts.") == std::string::npos)
       continue;
     EXPECT_FALSE(B.ShardInfo) << B.Name; // whole, not split
     EXPECT_EQ(B.PlacedBy.rfind("expert-parallel: expert ", 0), 0u)
@@ -265,7 +268,9 @@ TEST(Placement, TensorParallelWeightsOffloadWholeWhenTheGroupIsFull) {
   // Placing again with the exact arena may shard a weight over the node
   // where the estimate left room for it whole.
   for (const plan::Fallback &F : R.Plan.Fallbacks)
-    EXPECT_TRUE(F.Kind == "host" || F.Kind == "shard") << F.Buffer;
+    EXPECT_TRUE(F.Kind == plan::FallbackKind::Host ||
+                F.Kind == plan::FallbackKind::Shard)
+        << F.Buffer;
   for (const plan::Buffer &B : R.Plan.Buffers)
     if (B.Where.Where == plan::Location::Kind::Host) {
       EXPECT_FALSE(B.ShardInfo) << B.Name; // offloaded whole, once

@@ -2,6 +2,9 @@
 
 #include "ir/plan/Plan.h"
 
+#include "ir/plan/PlanStructure.h"
+#include "ir/plan/PlanVerifier.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -40,7 +43,7 @@ Plan fullPlan() {
 
   Device D0;
   D0.Index = 0;
-  D0.Kind = "cpu";
+  D0.Kind = DeviceKind::CPU;
   D0.Name = "cpu0";
   D0.Node = 0;
   D0.CapacityBytes = 64ull << 20;
@@ -61,7 +64,7 @@ Plan fullPlan() {
 
   Buffer Embed;
   Embed.Name = "token_embd.weight";
-  Embed.Kind = "weight";
+  Embed.Kind = BufferKind::Weight;
   Embed.Bytes = 65536;
   Embed.DType = "f32";
   Embed.Shape = {512, 32};
@@ -70,7 +73,7 @@ Plan fullPlan() {
 
   Buffer Q0;
   Q0.Name = "blk.0.attn_q.weight";
-  Q0.Kind = "weight";
+  Q0.Kind = BufferKind::Weight;
   Q0.Bytes = 8192;
   Q0.DType = "q8_0";
   Q0.Shape = {32, 64};
@@ -78,14 +81,14 @@ Plan fullPlan() {
   Q0.Layer = 0;
   Q0.Role = "attention";
   Q0.PlacedBy = "tensor";
-  Q0.ShardInfo = Shard{0, 2, 0};
+  Q0.ShardInfo = Shard{0, 2, 0, 0, 32};
   Buffer Q1 = Q0;
   Q1.Where = Location::device(1);
-  Q1.ShardInfo = Shard{1, 2, 0};
+  Q1.ShardInfo = Shard{1, 2, 0, 32, 32};
 
   Buffer Experts;
   Experts.Name = "blk.4.ffn_up_exps.weight";
-  Experts.Kind = "weight";
+  Experts.Kind = BufferKind::Weight;
   Experts.Bytes = 1ull << 40; // Bigger than any double-exact count.
   Experts.DType = "q4_k";
   Experts.Shape = {8, 14336, 4096};
@@ -96,7 +99,7 @@ Plan fullPlan() {
 
   Buffer Cache;
   Cache.Name = "cache_k.3";
-  Cache.Kind = "kv_cache";
+  Cache.Kind = BufferKind::KVCache;
   Cache.Bytes = 40960;
   Cache.DType = "f16";
   Cache.Shape = {4, 2048, 5};
@@ -105,9 +108,9 @@ Plan fullPlan() {
   Cache.PlacedBy = "kv-with-layer";
   P.Buffers = {Embed, Q0, Q1, Experts, Cache};
 
-  P.Fallbacks = {
-      {"blk.4.ffn_up_exps.weight", "host", "needs 1 TiB, cpu1 has 63 MiB free"},
-      {"cache_k.3", "disk", "host memory is full"}};
+  P.Fallbacks = {{"blk.4.ffn_up_exps.weight", FallbackKind::Host,
+                  "needs 1 TiB, cpu1 has 63 MiB free"},
+                 {"cache_k.3", FallbackKind::Disk, "host memory is full"}};
   P.Predicted = {0.25, 0.0017, 2352.9411764705883};
   return P;
 }
@@ -120,7 +123,7 @@ Plan tinyPlan() {
   P.Opts = {"auto", "with-layer", 1, 8, 8, "f32", false};
   P.Strategy = "pipeline";
   Device D;
-  D.Kind = "cpu";
+  D.Kind = DeviceKind::CPU;
   D.Name = "cpu0";
   D.CapacityBytes = 1 << 20;
   D.WeightBytes = 40;
@@ -128,7 +131,7 @@ Plan tinyPlan() {
   P.Devices = {D};
   Buffer B;
   B.Name = "w";
-  B.Kind = "weight";
+  B.Kind = BufferKind::Weight;
   B.Bytes = 40;
   B.DType = "f32";
   B.Shape = {10};
@@ -320,7 +323,7 @@ TEST(PlanJSON, TinyPlanGolden) {
     }
   ],
   "fallbacks": [],
-  "format_version": 2,
+  "format_version": 3,
   "model": {
     "fingerprint": "ff",
     "format": "preset",
@@ -496,10 +499,10 @@ TEST(PlanJSONErrors, MalformedJSON) {
 TEST(PlanJSONErrors, FormatVersion) {
   EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = 1; }),
             "plan.json: format_version 1 is not supported (this build reads "
-            "version 2); recompile the plan with this strata");
+            "version 3); recompile the plan with this strata");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = 0; }),
             "plan.json: format_version 0 is not supported (this build reads "
-            "version 2); recompile the plan with this strata");
+            "version 3); recompile the plan with this strata");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = "1"; }),
             "plan.json: format_version: expected an integer");
   EXPECT_EQ(errorAfter([](json::Object &R) { R.erase("format_version"); }),
@@ -512,7 +515,7 @@ TEST(PlanJSONErrors, FormatVersion) {
               R.erase("model");
             }),
             "plan.json: format_version 1 is not supported (this build reads "
-            "version 2); recompile the plan with this strata");
+            "version 3); recompile the plan with this strata");
 }
 
 TEST(PlanJSONErrors, MissingKeys) {
@@ -661,6 +664,126 @@ TEST(PlanJSONErrors, Shards) {
             }),
             "plan.json: buffers[1].shard.axis: expected a non-negative "
             "integer, got -1");
+}
+
+TEST(PlanJSONErrors, ShardRanges) {
+  // Version 3 states each shard's range; it must agree with the shape.
+  EXPECT_EQ(errorAfter([](json::Object &R) {
+              (*buffer(R, 2).getObject("shard"))["size"] = 31;
+            }),
+            "plan.json: buffers[2].shard.size: the shard is 31 long on axis 0 "
+            "but its shape says 32");
+  EXPECT_EQ(errorAfter([](json::Object &R) {
+              buffer(R, 1).getObject("shard")->erase("begin");
+            }),
+            "plan.json: buffers[1].shard.begin: required field is missing");
+  // A whole copy has no range.
+  EXPECT_EQ(errorAfter([](json::Object &R) {
+              json::Object &S = *buffer(R, 1).getObject("shard");
+              S["axis"] = nullptr;
+              S.erase("begin");
+              S.erase("size");
+            }),
+            "(no error)");
+}
+
+TEST(PlanJSONErrors, KindsAreSpelledOneWay) {
+  EXPECT_EQ(
+      errorAfter([](json::Object &R) { buffer(R, 1)["kind"] = "Weight"; }),
+      "plan.json: buffers[1].kind: expected \"weight\", \"kv_cache\", "
+      "\"activation\", \"input\", \"staging\" or \"workspace\", got "
+      "\"Weight\"");
+  EXPECT_EQ(errorAfter([](json::Object &R) {
+              (*(*R.getArray("devices"))[0].getAsObject())["kind"] = "tpu";
+            }),
+            "plan.json: devices[0].kind: expected \"gpu\" or \"cpu\", got "
+            "\"tpu\"");
+  EXPECT_EQ(
+      errorAfter([](json::Object &R) {
+        (*(*R.getArray("fallbacks"))[0].getAsObject())["kind"] = "ram";
+      }),
+      "plan.json: fallbacks[0].kind: expected \"next-device\", \"shard\", "
+      "\"host\" or \"disk\", got \"ram\"");
+  // The empty spelling of RegionKind::None is never read.
+  EXPECT_EQ(errorAfter([](json::Object &R) {
+              buffer(R, 0)["region"] = "";
+              buffer(R, 0)["offset"] = 0;
+            }),
+            "plan.json: buffers[0].region: expected \"weights\", \"kv_cache\" "
+            "or \"arena\", got \"\"");
+}
+
+TEST(PlanKinds, EverySpellingReadsBackAsItsValue) {
+  auto RoundTrips = [](auto Last) {
+    using E = decltype(Last);
+    for (size_t I = 0; I <= static_cast<size_t>(Last); ++I) {
+      E K = static_cast<E>(I);
+      if (getKindName(K).empty())
+        continue;
+      std::optional<E> Back = parseKind<E>(getKindName(K));
+      EXPECT_TRUE(Back && *Back == K) << getKindName(K).str();
+    }
+    EXPECT_EQ(getKindSpellings<E>().size(), static_cast<size_t>(Last) + 1);
+  };
+  RoundTrips(BufferKind::Workspace);
+  RoundTrips(RegionKind::Arena);
+  RoundTrips(StreamKind::Copy);
+  RoundTrips(StepOp::AllGather);
+  RoundTrips(CleanupKind::Evict);
+  RoundTrips(DeviceKind::CPU);
+  RoundTrips(FallbackKind::Disk);
+  EXPECT_EQ(parseKind<StepOp>("reshape"), std::nullopt);
+}
+
+// The verifier holds a plan built in memory to every rule the reader
+// applies to a file, so that what strata compile writes strata verify
+// reads: two buffers of one name were written and then refused on reading.
+TEST(PlanStructure, TheVerifierAppliesTheReadersRules) {
+  Plan P = fullPlan();
+  EXPECT_EQ(findStructureProblem(P), std::nullopt);
+  P.Buffers[4].Name = "token_embd.weight";
+  std::optional<StructureProblem> Bad = findStructureProblem(P);
+  ASSERT_TRUE(Bad);
+  EXPECT_EQ(Bad->Path, "buffers[4]");
+  EXPECT_EQ(Bad->Message,
+            "duplicate buffer \"token_embd.weight\" (also buffers[0])");
+  std::string Verified = toString(verifyPlan(P));
+  EXPECT_NE(Verified.find("buffers[4]: duplicate buffer \"token_embd.weight\""),
+            std::string::npos)
+      << Verified;
+
+  // A name the writer would have to repair.
+  P = fullPlan();
+  P.Buffers[0].Name = "bad\xff";
+  Bad = findStructureProblem(P);
+  ASSERT_TRUE(Bad);
+  EXPECT_EQ(Bad->Path, "buffers[0].name");
+
+  // Indices that name nothing.
+  P = fullPlan();
+  P.Buffers[2].Where = Location::device(7);
+  Bad = findStructureProblem(P);
+  ASSERT_TRUE(Bad);
+  EXPECT_EQ(Bad->Path + ": " + Bad->Message,
+            "buffers[2].device: device 7 does not exist (the plan has 2 "
+            "devices)");
+}
+
+// Shards of a weight must cover it end to end, or loading would leave
+// elements out: checked by the verifier, which sees every shard at once.
+TEST(PlanStructure, ShardsMustTileTheirTensor) {
+  Plan P = fullPlan();
+  P.Buffers[2].ShardInfo->Begin = 16;
+  std::string Problems = toString(verifyPlan(P));
+  EXPECT_NE(Problems.find("begins at 16 on axis 0, but shard 0 ends at 32"),
+            std::string::npos)
+      << Problems;
+  P = fullPlan();
+  P.Buffers.erase(P.Buffers.begin() + 2);
+  Problems = toString(verifyPlan(P));
+  EXPECT_NE(Problems.find("'blk.0.attn_q.weight' has 1 of its 2 shards"),
+            std::string::npos)
+      << Problems;
 }
 
 TEST(PlanJSONErrors, DuplicateBuffers) {

@@ -202,8 +202,9 @@ llvm::json::Value reportToJSON(const plan::Plan &P) {
                                         {"bytes", int64_t(Sum[W].WeightBytes)}};
   llvm::json::Array Fallbacks;
   for (const plan::Fallback &F : P.Fallbacks)
-    Fallbacks.push_back(llvm::json::Object{
-        {"tensor", F.Buffer}, {"kind", F.Kind}, {"reason", F.Reason}});
+    Fallbacks.push_back(llvm::json::Object{{"tensor", F.Buffer},
+                                           {"kind", plan::getKindName(F.Kind)},
+                                           {"reason", F.Reason}});
   return llvm::json::Object{
       {"model", P.Model.Name},
       {"cluster", P.ClusterSpec},
@@ -353,13 +354,14 @@ int runCompile() {
   // DEBUG=2: where every buffer went and why.
   if (spdlog::should_log(spdlog::level::debug))
     for (const plan::Buffer &B : Plan->Buffers)
-      spdlog::debug(
-          "{} {} {}{} -> {}: {}", B.Kind, B.Name, formatBytes(B.Bytes),
-          B.ShardInfo ? llvm::formatv(" (shard {0}/{1})", B.ShardInfo->Index,
-                                      B.ShardInfo->Count)
-                            .str()
-                      : std::string(),
-          viz::locationName(*Plan, B.Where), B.PlacedBy);
+      spdlog::debug("{} {} {}{} -> {}: {}", plan::getKindName(B.Kind).str(),
+                    B.Name, formatBytes(B.Bytes),
+                    B.ShardInfo
+                        ? llvm::formatv(" (shard {0}/{1})", B.ShardInfo->Index,
+                                        B.ShardInfo->Count)
+                              .str()
+                        : std::string(),
+                    viz::locationName(*Plan, B.Where), B.PlacedBy);
   viz::printTextReport(llvm::outs(), *Plan, OutputPath);
   return ExitSuccess;
 }

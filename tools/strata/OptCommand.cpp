@@ -148,8 +148,8 @@ std::optional<std::string> processBuffer(llvm::SourceMgr &SM, unsigned BufferId,
       llvm::errs() << "stat: " << S.Pass << '.' << S.Name << " = " << S.Value
                    << '\n';
   for (const passes::FallbackRecord &F : Ctx.fallbacks())
-    llvm::errs() << "fallback " << F.Kind << " " << F.Tensor << ": " << F.Reason
-                 << '\n';
+    llvm::errs() << "fallback " << plan::getKindName(F.Kind) << " " << F.Tensor
+                 << ": " << F.Reason << '\n';
   return ir::text::printGraphToString(*G);
 }
 

@@ -249,7 +249,8 @@ int runRun() {
         Recorder->record(S, Seconds);
       if (LogSteps)
         spdlog::debug("step {:4} cpu:{} {:<10} {:<24} {:8.2f} us", S.Index,
-                      S.Device, S.Step->Op, S.Step->Name, Seconds * 1e6);
+                      S.Device, plan::getKindName(S.Step->Op).str(),
+                      S.Step->Name, Seconds * 1e6);
     };
   // The bytes must be those the plan was compiled from: checked once the
   // executor has found the same tensors (a plan for another model gets

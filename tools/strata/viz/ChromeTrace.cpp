@@ -38,7 +38,7 @@ struct Separator {
 };
 
 const char *category(const plan::Step &S) {
-  if (S.Op == "copy" || S.Op == "prefetch")
+  if (plan::isTransfer(S.Op))
     return "copy";
   if (S.Collective)
     return "collective";
@@ -65,7 +65,7 @@ void writeMetadata(llvm::raw_ostream &OS, Separator &Sep, const plan::Plan &P) {
   for (size_t S = 0; S < P.Streams.size(); ++S) {
     const plan::Stream &Str = P.Streams[S];
     Meta("thread_name", Str.Device, static_cast<unsigned>(S), "name",
-         deviceName(P, Str.Device) + " " + Str.Kind);
+         deviceName(P, Str.Device) + " " + plan::getKindName(Str.Kind).str());
     Meta("thread_sort_index", Str.Device, static_cast<unsigned>(S),
          "sort_index", static_cast<unsigned>(S));
   }
@@ -79,7 +79,7 @@ void writeStep(llvm::raw_ostream &OS, Separator &Sep, const plan::Plan &P,
   for (uint32_t B : S.Outputs)
     Bytes += P.Buffers[B].Bytes;
   OS << Sep.next() << "{\"ph\":\"X\",\"name\":";
-  writeJSONString(OS, S.Op);
+  writeJSONString(OS, plan::getKindName(S.Op));
   OS << ",\"cat\":\"" << category(S)
      << "\",\"pid\":" << P.Streams[S.Stream].Device << ",\"tid\":" << S.Stream
      << ",\"ts\":";

@@ -165,18 +165,18 @@ private:
       }
       Unit &U = Units[It->second];
       CollectiveMembers[*S.Collective].push_back(Dev);
-      U.Label = S.Op + "\n" + S.Name + "\n" +
+      U.Label = plan::getKindName(S.Op).str() + "\n" + S.Name + "\n" +
                 devices(CollectiveMembers[*S.Collective]);
       return It->second;
     }
-    if (S.Op == "copy" || S.Op == "prefetch") {
+    if (plan::isTransfer(S.Op)) {
       Unit U;
       U.Id = "s" + std::to_string(I);
       std::string From = "?";
       if (!S.Inputs.empty())
         From = locationName(P, P.Buffers[S.Inputs[0]].Where);
-      U.Label =
-          S.Op + "\n" + S.Name + "\n" + From + " -> " + deviceName(P, Dev);
+      U.Label = plan::getKindName(S.Op).str() + "\n" + S.Name + "\n" + From +
+                " -> " + deviceName(P, Dev);
       U.Shape = "cds";
       U.Fill = deviceColour(Dev);
       U.Layer = S.Layer;
@@ -185,7 +185,8 @@ private:
     if (!Collapse) {
       Unit U;
       U.Id = "s" + std::to_string(I);
-      U.Label = S.Op + "\n" + S.Name + "\n" + deviceName(P, Dev);
+      U.Label = plan::getKindName(S.Op).str() + "\n" + S.Name + "\n" +
+                deviceName(P, Dev);
       U.Fill = deviceColour(Dev);
       U.Layer = S.Layer;
       return newUnit(std::move(U));

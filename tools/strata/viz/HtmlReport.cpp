@@ -257,7 +257,7 @@ void writeFallbacks(llvm::raw_ostream &OS, const plan::Plan &P) {
         "</thead><tbody>\n";
   for (const plan::Fallback &F : P.Fallbacks) {
     OS << "<tr><td>";
-    text(OS, F.Kind);
+    text(OS, plan::getKindName(F.Kind));
     OS << "</td><td>";
     text(OS, F.Buffer);
     OS << "</td><td>";
@@ -382,7 +382,7 @@ void writeData(llvm::raw_ostream &OS, const plan::Plan &P) {
   for (size_t G = 0; G < P.Programs.size(); ++G)
     ProgramIndex.emplace(P.Programs[G].Name, static_cast<int>(G));
   const std::vector<plan::Buffer> &B = P.Buffers;
-  column(OS, "kind", N, [&](size_t I) { Str(B[I].Kind); });
+  column(OS, "kind", N, [&](size_t I) { Str(plan::getKindName(B[I].Kind)); });
   column(OS, "bytes", N, [&](size_t I) { OS << B[I].Bytes; });
   column(OS, "dtype", N, [&](size_t I) { Str(B[I].DType); });
   column(OS, "shape", N, [&](size_t I) { Str(shapeText(B[I].Shape)); });
@@ -402,10 +402,10 @@ void writeData(llvm::raw_ostream &OS, const plan::Plan &P) {
   column(OS, "layer", N, [&](size_t I) { OS << B[I].Layer.value_or(-1); });
   column(OS, "placed", N, [&](size_t I) { Str(B[I].PlacedBy); });
   column(OS, "region", N, [&](size_t I) {
-    if (B[I].Region.empty())
+    if (B[I].Region == plan::RegionKind::None)
       OS << -1;
     else
-      Str(B[I].Region);
+      Str(plan::getKindName(B[I].Region));
   });
   column(OS, "offset", N, [&](size_t I) { OS << B[I].Offset; });
   column(OS, "program", N, [&](size_t I) {

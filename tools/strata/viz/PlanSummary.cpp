@@ -19,7 +19,8 @@ std::string locationName(const plan::Plan &P, const plan::Location &L) {
 }
 
 std::string deviceName(const plan::Plan &P, unsigned D) {
-  return (P.Devices[D].Kind == "gpu" ? "cuda:" : "cpu:") + std::to_string(D);
+  return (P.Devices[D].Kind == plan::DeviceKind::GPU ? "cuda:" : "cpu:") +
+         std::to_string(D);
 }
 
 static std::pair<uint64_t, std::string> rank(const std::string &L) {
@@ -38,9 +39,10 @@ Summary summarise(const plan::Plan &P) {
   Summary Out;
   for (const plan::Buffer &B : P.Buffers) {
     LocationSummary &S = Out[locationName(P, B.Where)];
-    if (B.Kind != "weight" && B.Kind != "kv_cache")
+    if (B.Kind != plan::BufferKind::Weight &&
+        B.Kind != plan::BufferKind::KVCache)
       continue; // activations and staging are the arena's
-    if (B.Kind == "kv_cache") {
+    if (B.Kind == plan::BufferKind::KVCache) {
       ++S.KVBuffers;
       S.KVBytes += B.Bytes;
       if (B.Layer)

@@ -132,9 +132,7 @@ uint64_t bytesTouched(const plan::Plan &P, const plan::Step &S) {
   return Bytes;
 }
 
-bool isTransfer(const plan::Step &S) {
-  return S.Op == "copy" || S.Op == "prefetch";
-}
+bool isTransfer(const plan::Step &S) { return plan::isTransfer(S.Op); }
 
 /// Seconds each step of program G takes, by the model in the header.
 std::vector<double> stepSeconds(const plan::Plan &P, const ClusterCosts &C,

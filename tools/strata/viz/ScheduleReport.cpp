@@ -2,6 +2,8 @@
 
 #include "tools/strata/viz/ScheduleReport.h"
 
+#include "tools/strata/viz/PlanSummary.h"
+
 #include "ir/Units.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -23,14 +25,14 @@ std::vector<ProgramTraffic> computeTraffic(const plan::Plan &P) {
       uint64_t Bytes = 0;
       for (uint32_t B : St.Outputs)
         Bytes += P.Buffers[B].Bytes;
-      if (St.Op == "copy") {
+      if (St.Op == plan::StepOp::Copy) {
         ++T.Copies;
         // A gather writes one shard at a time into the same buffer.
         Bytes = 0;
         for (uint32_t B : St.Inputs)
           Bytes += P.Buffers[B].Bytes;
         T.CopyBytes += Bytes;
-      } else if (St.Op == "prefetch") {
+      } else if (St.Op == plan::StepOp::Prefetch) {
         ++T.Prefetches;
         T.PrefetchBytes += Bytes;
       } else if (St.Collective) {
@@ -53,8 +55,7 @@ void printScheduleReport(llvm::raw_ostream &OS, const plan::Plan &P) {
   for (const plan::Device &D : P.Devices)
     for (const plan::Device::ArenaUse &U : D.Arenas)
       OS << llvm::formatv(
-          "  {0,-8} {1,-8} {2,12} {3,12} {4,7:f3}\n",
-          (D.Kind == "gpu" ? "cuda:" : "cpu:") + std::to_string(D.Index),
+          "  {0,-8} {1,-8} {2,12} {3,12} {4,7:f3}\n", deviceName(P, D.Index),
           U.Program, ir::formatBytes(U.Bytes), ir::formatBytes(U.LowerBound),
           U.LowerBound
               ? static_cast<double>(U.Bytes) / static_cast<double>(U.LowerBound)
@@ -72,15 +73,13 @@ void printScheduleReport(llvm::raw_ostream &OS, const plan::Plan &P) {
   OS << "\ncleanup points: " << P.Cleanups.size() << "\n";
   std::map<std::string, size_t> Kinds;
   for (const plan::CleanupPoint &C : P.Cleanups)
-    ++Kinds[C.Kind];
+    ++Kinds[plan::getKindName(C.Kind).str()];
   for (const auto &[Kind, N] : Kinds)
     OS << llvm::formatv("  {0,-15} {1}\n", Kind, N);
 }
 
 void printSteps(llvm::raw_ostream &OS, const plan::Plan &P) {
-  auto Dev = [&](unsigned D) {
-    return (P.Devices[D].Kind == "gpu" ? "cuda:" : "cpu:") + std::to_string(D);
-  };
+  auto Dev = [&](unsigned D) { return deviceName(P, D); };
   auto Buf = [&](uint32_t B) {
     const plan::Buffer &X = P.Buffers[B];
     std::string S = std::to_string(B) + ":" + X.Name;
@@ -92,8 +91,9 @@ void printSteps(llvm::raw_ostream &OS, const plan::Plan &P) {
     case plan::Location::Kind::Device:
       break;
     }
-    return S + "(" + Dev(X.Where.Device) + " " + X.Region + "+" +
-           std::to_string(X.Offset) + ")";
+    return S + "(" + Dev(X.Where.Device) + " " +
+           plan::getKindName(X.Region).str() + "+" + std::to_string(X.Offset) +
+           ")";
   };
   for (const plan::ProgramSchedule &S : P.Programs) {
     OS << "program " << S.Name << ": " << S.Steps.size() << " steps, "
@@ -102,7 +102,8 @@ void printSteps(llvm::raw_ostream &OS, const plan::Plan &P) {
       const plan::Step &St = S.Steps[I];
       const plan::Stream &Str = P.Streams[St.Stream];
       OS << llvm::formatv("  {0,4} {1}/{2,-7} {3,-10}", I, Dev(Str.Device),
-                          Str.Kind, St.Op);
+                          plan::getKindName(Str.Kind),
+                          plan::getKindName(St.Op));
       for (size_t K = 0; K < St.Inputs.size(); ++K)
         OS << (K ? ", " : " ") << Buf(St.Inputs[K]);
       OS << " ->";
@@ -121,7 +122,7 @@ void printSteps(llvm::raw_ostream &OS, const plan::Plan &P) {
     }
   }
   for (const plan::CleanupPoint &C : P.Cleanups) {
-    OS << "cleanup " << C.Kind;
+    OS << "cleanup " << plan::getKindName(C.Kind);
     if (!C.Program.empty())
       OS << " " << C.Program;
     if (C.After)

@@ -64,7 +64,8 @@ void printTextReport(llvm::raw_ostream &OS, const plan::Plan &P,
   }
   OS << "\nfallbacks: " << (P.Fallbacks.empty() ? "none" : "") << "\n";
   for (const plan::Fallback &F : P.Fallbacks)
-    OS << "  " << F.Kind << " " << F.Buffer << ": " << F.Reason << "\n";
+    OS << "  " << plan::getKindName(F.Kind) << " " << F.Buffer << ": "
+       << F.Reason << "\n";
   OS << "\npredicted (cost model)\n";
   OS << llvm::formatv("  prefill  {0:f3} ms for {1} tokens x {2} sequence{3}\n",
                       P.Predicted.PrefillSeconds * 1e3, P.Opts.PrefillTokens,
