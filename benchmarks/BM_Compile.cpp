@@ -19,6 +19,7 @@
 #include "ir/import/Presets.h"
 #include "ir/plan/Plan.h"
 #include "passes/BuildPlan.h"
+#include "passes/CompileOptions.h"
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
 
@@ -48,12 +49,10 @@ llvm::Expected<plan::Plan> compileOnce(const import::ModelConfig &M,
   auto G = import::lowerModel(M, nullptr, O);
   if (!G)
     return G.takeError();
-  auto Passes = passes::parsePassPipeline(
-      std::string("place-layers{strategy=") + K.Strategy +
-      ",balance=" + (K.ByMemory ? "memory" : "time") +
-      "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv,place-"
-      "fallbacks,verify-"
-      "placement");
+  passes::CompileOptions Options;
+  Options.Strategy = K.Strategy;
+  Options.Balance = K.ByMemory ? "memory" : "time";
+  auto Passes = passes::parsePassPipeline(passes::defaultPipeline(Options));
   if (!Passes)
     return Passes.takeError();
   passes::PassManager PM;

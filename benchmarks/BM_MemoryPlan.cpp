@@ -66,9 +66,7 @@ void BM_MemoryPlan(benchmark::State &State) {
     return;
   }
   passes::CompileRequest R;
-  R.Pipeline = std::string("place-layers{strategy=") + K.Strategy +
-               "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv,"
-               "place-fallbacks,verify-placement";
+  R.Options.Strategy = K.Strategy;
   plan::Plan P;
   for (auto _ : State) {
     auto Compiled = passes::compilePlan(*G, *C, R);

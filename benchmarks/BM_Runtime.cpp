@@ -134,9 +134,7 @@ llvm::Expected<std::unique_ptr<Loaded>> load(const std::string &Model,
   if (!C)
     return C.takeError();
   passes::CompileRequest R;
-  R.Pipeline = "place-layers{strategy=" + Strategy +
-               "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv,"
-               "place-fallbacks,verify-placement";
+  R.Options.Strategy = Strategy;
   auto Compiled = passes::compilePlan(*G, *C, R);
   if (!Compiled)
     return Compiled.takeError();

@@ -70,9 +70,6 @@ const Compiled *getCase(benchmark::State &State) {
     return nullptr;
   }
   passes::CompileRequest R;
-  R.Pipeline = "place-layers{strategy=auto,balance=time},place-experts,"
-               "insert-tp-allreduce,place-nonlayer,place-kv{strategy=with-"
-               "layer},place-fallbacks{offload=true},verify-placement";
   R.Model.Name = K.Model;
   R.Model.Source = std::string("preset:") + K.Model;
   auto P = passes::compilePlan(*G, *C, R);

@@ -44,15 +44,6 @@ struct Seed {
   int64_t Layers = 0;
 };
 
-/// The placement pipeline of `strata compile` with its default balance and
-/// offload (tools/strata/CompileCommand.cpp).
-std::string pipelineFor(const Seed &S) {
-  return std::string("place-layers{strategy=") + S.Strategy +
-         ",balance=time},place-experts,insert-tp-allreduce,place-nonlayer,"
-         "place-kv{strategy=" +
-         S.KVStrategy + "},place-fallbacks{offload=true},verify-placement";
-}
-
 llvm::Error writeSeed(const Seed &S, llvm::StringRef Model,
                       llvm::StringRef OutDir) {
   llvm::Expected<import::ModelSource> Source = import::openModel(Model);
@@ -76,7 +67,6 @@ llvm::Error writeSeed(const Seed &S, llvm::StringRef Model,
     return C.takeError();
 
   passes::CompileRequest R;
-  R.Pipeline = pipelineFor(S);
   R.Model.Name = Source->Config.Name;
   R.Model.Source = Model.str();
   R.Model.Format = import::getFormatName(Source->Kind).str();
@@ -86,7 +76,6 @@ llvm::Error writeSeed(const Seed &S, llvm::StringRef Model,
   R.Model.Layers = Source->Config.Layers;
   R.Options.Strategy = S.Strategy;
   R.Options.KVStrategy = S.KVStrategy;
-  R.Options.Context = S.Context;
   llvm::Expected<passes::CompileResult> Compiled =
       passes::compilePlan(*G, *C, R);
   if (!Compiled)

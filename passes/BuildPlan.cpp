@@ -233,7 +233,7 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
   }
 
   P.MultiDevice = Used.size() > 1;
-  P.Strategy = P.MultiDevice ? Ctx.getResult("strategy") : "single-device";
+  P.Strategy = P.MultiDevice ? describeLayerStrategy(G).str() : "single-device";
   for (const FallbackRecord &F : Ctx.fallbacks())
     P.Fallbacks.push_back({F.Tensor, F.Kind, F.Reason});
 

@@ -16,10 +16,16 @@ namespace strata::passes {
 llvm::Expected<CompileResult> compilePlan(const ir::Graph &G,
                                           const cluster::Cluster &C,
                                           const CompileRequest &Request) {
+  if (llvm::Error E = checkCompileOptions(Request.Options))
+    return E;
+  const std::string Pipeline = Request.Pipeline.empty()
+                                   ? defaultPipeline(Request.Options)
+                                   : Request.Pipeline;
+  const plan::Options Described = describeCompile(G, Request.Options);
   std::vector<uint64_t> Floors(C.size(), 0);
   CompileResult Result;
   for (unsigned Round = 1;; ++Round) {
-    auto Passes = parsePassPipeline(Request.Pipeline);
+    auto Passes = parsePassPipeline(Pipeline);
     if (!Passes)
       return Passes.takeError();
     PassManager PM;
@@ -33,7 +39,7 @@ llvm::Expected<CompileResult> compilePlan(const ir::Graph &G,
     plan::ModelInfo Model = Request.Model;
     if (Model.Fingerprint.empty())
       Model.Fingerprint = fingerprintGraph(Placed);
-    auto P = buildPlan(Placed, C, Ctx, std::move(Model), Request.Options);
+    auto P = buildPlan(Placed, C, Ctx, std::move(Model), Described);
     if (!P)
       return P.takeError();
 
@@ -44,11 +50,9 @@ llvm::Expected<CompileResult> compilePlan(const ir::Graph &G,
       uint64_t Exact = D.ArenaRegionBytes +
                        (D.WeightRegionBytes - D.WeightBytes) +
                        (D.KVCacheRegionBytes - D.KVCacheBytes);
-      uint64_t Need = D.WeightRegionBytes + D.KVCacheRegionBytes +
-                      D.ArenaRegionBytes + D.ReserveBytes;
       // Every device learns its exact figure; only one that no longer fits
       // makes placement run again.
-      Again |= Need > D.CapacityBytes && Exact > Floors[D.Index];
+      Again |= D.neededBytes() > D.CapacityBytes && Exact > Floors[D.Index];
       Floors[D.Index] = std::max(Floors[D.Index], Exact);
     }
     if (!Again || Round >= Request.MaxRounds) {
@@ -60,8 +64,7 @@ llvm::Expected<CompileResult> compilePlan(const ir::Graph &G,
   }
   std::string Over;
   for (const plan::Device &D : Result.Plan.Devices) {
-    uint64_t Need = D.WeightRegionBytes + D.KVCacheRegionBytes +
-                    D.ArenaRegionBytes + D.ReserveBytes;
+    uint64_t Need = D.neededBytes();
     if (Need > D.CapacityBytes)
       Over += llvm::formatv("  device {0}: needs {1} (weights {2}, KV cache "
                             "{3}, arena {4}, reserve {5}) of {6}\n",

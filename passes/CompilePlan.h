@@ -13,6 +13,7 @@
 #ifndef STRATA_PASSES_COMPILEPLAN_H
 #define STRATA_PASSES_COMPILEPLAN_H
 
+#include "passes/CompileOptions.h"
 #include "passes/Pass.h"
 
 #include "ir/cluster/Cluster.h"
@@ -21,9 +22,11 @@
 namespace strata::passes {
 
 struct CompileRequest {
-  std::string Pipeline; ///< Placement passes, as --passes takes them.
+  CompileOptions Options;
+  /// Placement passes, as --passes takes them; empty for
+  /// defaultPipeline(Options).
+  std::string Pipeline;
   plan::ModelInfo Model;
-  plan::Options Options;
   bool TimePasses = false;
   unsigned MaxRounds = 4;
 };

@@ -62,8 +62,8 @@ struct FallbackRecord {
 };
 
 /// What passes share besides the graph: the cluster being planned for (if
-/// any), statistics, fallbacks taken, and named results a later stage
-/// reads (e.g. "strategy" -> "pipeline").
+/// any), statistics, fallbacks taken, and the analyses below. Everything
+/// else a pass needs is in the graph's attributes or the pass's options.
 class PassContext {
 public:
   explicit PassContext(const cluster::Cluster *C = nullptr) : Cluster(C) {}
@@ -92,19 +92,10 @@ public:
   void setActivationFloors(std::vector<uint64_t> F) { Floors = std::move(F); }
   llvm::ArrayRef<uint64_t> activationFloors() const { return Floors; }
 
-  void setResult(llvm::StringRef Key, std::string Value) {
-    Results[Key.str()] = std::move(Value);
-  }
-  std::string getResult(llvm::StringRef Key) const {
-    auto It = Results.find(Key);
-    return It == Results.end() ? std::string() : It->second;
-  }
-
 private:
   const cluster::Cluster *Cluster;
   std::vector<Statistic> Stats;
   std::vector<FallbackRecord> Fallbacks;
-  std::map<std::string, std::string, std::less<>> Results;
   std::optional<std::vector<ir::ProgramLiveness>> Liveness;
   std::vector<uint64_t> Floors;
 };

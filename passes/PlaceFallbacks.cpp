@@ -58,7 +58,6 @@ public:
         break;
     }
     Ctx.addStatistic(getName(), "fallbacks", Moves);
-    Ctx.setResult("offload", Offload ? "allowed" : "forbidden");
     return llvm::Error::success();
   }
 

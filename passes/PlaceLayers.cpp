@@ -411,7 +411,6 @@ llvm::Error PlaceLayersPass::run(ir::Graph &G, PassContext &Ctx) {
       Chosen = TensorBetter ? std::move(Tensor) : std::move(Pipeline);
     }
   }
-  std::string Used = Chosen.TP > 1 ? "tensor" : "pipeline";
   const char *Balance = ByMemory ? "memory fill" : "predicted decode time";
 
   // Record the decision on every layer's values and ops.
@@ -457,9 +456,6 @@ llvm::Error PlaceLayersPass::run(ir::Graph &G, PassContext &Ctx) {
       setPlacement(Op.Attrs, onDevices(Devs), "");
     }
 
-  Ctx.setResult("strategy", Used);
-  Ctx.setResult("balance", ByMemory ? "memory" : "time");
-  Ctx.setResult("tensor-parallel", std::to_string(Chosen.TP));
   Ctx.addStatistic(getName(), "stages", Chosen.Stages.size());
   Ctx.addStatistic(getName(), "tensor-parallel", Chosen.TP);
   Ctx.addStatistic(getName(), "layers", LayerIds.size());

@@ -35,6 +35,7 @@ double bytesOf(const ir::Value &V) {
 
 class PlaceNonLayerWeightsPass : public Pass {
 public:
+  explicit PlaceNonLayerWeightsPass(bool ByMemory) : ByMemory(ByMemory) {}
   llvm::StringRef getName() const override { return "place-nonlayer"; }
 
   bool preservesStructure() const override { return true; }
@@ -64,7 +65,6 @@ public:
 
     // Balancing memory, the weight goes where the fullest device it touches
     // ends up least full; time breaks ties.
-    bool ByMemory = Ctx.getResult("balance") == "memory";
     auto FillAfter = [&](const std::vector<unsigned> &Cand, int64_t Each) {
       double Worst = 0;
       for (unsigned D : Cand) {
@@ -174,13 +174,19 @@ private:
     }
     return Seconds;
   }
+
+  /// Balance memory fill rather than predicted time, as place-layers did.
+  bool ByMemory;
 };
 
 } // namespace
 
 llvm::Expected<std::unique_ptr<Pass>>
-createPlaceNonLayerWeightsPass(PassOptions &) {
-  return std::make_unique<PlaceNonLayerWeightsPass>();
+createPlaceNonLayerWeightsPass(PassOptions &Opts) {
+  auto B = Opts.takeChoice("balance", {"time", "memory"}, "time");
+  if (!B)
+    return B.takeError();
+  return std::make_unique<PlaceNonLayerWeightsPass>(*B == "memory");
 }
 
 } // namespace strata::passes

@@ -103,6 +103,18 @@ bool isColumnSplitUnderTensorParallel(const ir::Value &V) {
   return false;
 }
 
+llvm::StringRef describeLayerStrategy(const ir::Graph &G) {
+  // Ops, not weights: a fallback may split one weight of a pipeline over a
+  // group, but the ops of its layer stay where place-layers put them.
+  for (const ir::Program &P : G.programs())
+    for (ir::OpId O : P.Body) {
+      const ir::AttrDict &A = G.getOp(O).Attrs;
+      if (A.get(ir::AttrKeys::Layer) && getPlacement(A).isSplit())
+        return "tensor";
+    }
+  return "pipeline";
+}
+
 std::string deviceName(const cluster::Cluster &C, unsigned D) {
   const char *Prefix =
       C.Devices[D].Kind == cluster::DeviceKind::GPU ? "cuda:" : "cpu:";

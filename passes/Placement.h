@@ -100,6 +100,10 @@ bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V);
 /// split is split by rows.
 bool isColumnSplitUnderTensorParallel(const ir::Value &V);
 
+/// How the layers were spread, read from the placed graph: "tensor" when
+/// the ops of a layer run on a group of devices, else "pipeline".
+llvm::StringRef describeLayerStrategy(const ir::Graph &G);
+
 /// The device index written as a plan or report names it: "cuda:2", "cpu:0".
 std::string deviceName(const cluster::Cluster &C, unsigned D);
 

@@ -26,6 +26,8 @@ namespace {
 
 class VerifyPlacementPass : public Pass {
 public:
+  explicit VerifyPlacementPass(bool OffloadAllowed)
+      : OffloadAllowed(OffloadAllowed) {}
   llvm::StringRef getName() const override { return "verify-placement"; }
 
   bool preservesStructure() const override { return true; }
@@ -105,7 +107,7 @@ public:
           "the model does not fit the cluster:\n" + Table +
               "to make it fit: add devices or larger ones, lower --context "
               "or --batch, or use a smaller --kv-dtype" +
-              (Ctx.getResult("offload") == "forbidden"
+              (!OffloadAllowed
                    ? ", or allow offloading weights to host memory and disk "
                      "(drop --no-offload)"
                    : ""));
@@ -119,12 +121,19 @@ private:
       Msg += (Msg.empty() ? "" : "\n") + P;
     return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
   }
+
+  /// Whether place-fallbacks could offload: if not, the advice says so.
+  bool OffloadAllowed;
 };
 
 } // namespace
 
-llvm::Expected<std::unique_ptr<Pass>> createVerifyPlacementPass(PassOptions &) {
-  return std::make_unique<VerifyPlacementPass>();
+llvm::Expected<std::unique_ptr<Pass>>
+createVerifyPlacementPass(PassOptions &Opts) {
+  auto Offload = Opts.takeBool("offload", true);
+  if (!Offload)
+    return Offload.takeError();
+  return std::make_unique<VerifyPlacementPass>(*Offload);
 }
 
 } // namespace strata::passes

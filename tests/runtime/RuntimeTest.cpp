@@ -168,23 +168,14 @@ std::unique_ptr<Deployment> Deployment::create(const import::ModelSource &S,
       cluster::parseClusterSpec("cpu:" + std::to_string(L.Devices) + "x16MiB"));
 
   passes::CompileRequest R;
-  R.Pipeline = std::string("place-layers{strategy=") + L.Strategy +
-               "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv,"
-               "place-fallbacks{offload=false},verify-placement";
+  R.Options.Strategy = L.Strategy;
+  R.Options.NoOffload = true;
   R.Model.Name = S.Config.Name;
   R.Model.Source = S.Location;
   R.Model.Format = import::getFormatName(S.Kind).str();
   R.Model.Parameters = Stats.Parameters;
   R.Model.WeightBytes = Stats.WeightBytes;
   R.Model.Layers = S.Config.Layers;
-  R.Options.Strategy = L.Strategy;
-  R.Options.KVStrategy = "with-layer";
-  R.Options.Batch = Batch;
-  R.Options.Context = Ctx;
-  R.Options.PrefillTokens = PrefillChunk;
-  for (ir::ValueId V : G.sharedValues())
-    if (G.getValue(V).Kind == ir::ValueKind::KVCache)
-      R.Options.KVDType = ir::getDTypeName(G.getValue(V).Type.Elem).str();
   passes::CompileResult Compiled = unwrap(passes::compilePlan(G, C, R));
 
   // What runs is what the plan file says, as for `strata run`.

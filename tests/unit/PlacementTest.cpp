@@ -41,16 +41,10 @@ llvm::Expected<Compiled> compile(ir::Graph G, const cluster::Cluster &C,
                                  llvm::StringRef KV = "with-layer",
                                  bool Offload = true) {
   passes::CompileRequest R;
-  R.Pipeline =
-      ("place-layers{strategy=" + Strategy +
-       "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv{"
-       "strategy=" +
-       KV + "},place-fallbacks{offload=" + (Offload ? "true" : "false") +
-       "},verify-placement")
-          .str();
   R.Model.Name = std::string(G.getName());
   R.Options.Strategy = Strategy.str();
   R.Options.KVStrategy = KV.str();
+  R.Options.NoOffload = !Offload;
   auto P = passes::compilePlan(G, C, R);
   if (!P)
     return P.takeError();
@@ -285,9 +279,11 @@ TEST(Placement, BalancingMemoryFillsMixedGPUsAlike) {
   cluster::Cluster C =
       test::unwrap(cluster::parseClusterSpec("2xH100-80GB,2xA100-40GB"));
   ir::Graph G = lowerPreset("llama3-70b", 8192);
-  auto Passes = test::unwrap(passes::parsePassPipeline(
-      "place-layers{strategy=pipeline,balance=memory},place-nonlayer,place-kv,"
-      "place-fallbacks,verify-placement"));
+  passes::CompileOptions O;
+  O.Strategy = "pipeline";
+  O.Balance = "memory";
+  auto Passes =
+      test::unwrap(passes::parsePassPipeline(passes::defaultPipeline(O)));
   passes::PassManager PM;
   PM.addPasses(std::move(Passes));
   passes::PassContext Ctx(&C);
@@ -300,3 +296,64 @@ TEST(Placement, BalancingMemoryFillsMixedGPUsAlike) {
   }
   EXPECT_LE(Max - Min, 0.05);
 }
+
+namespace {
+
+// Every caller compiles through defaultPipeline, so every combination of
+// choices must make a pipeline that parses, and bad choices must be refused
+// before anything runs.
+TEST(CompileOptions, EveryChoiceMakesAPipelineThatParses) {
+  for (const char *S : {"auto", "pipeline", "tensor"})
+    for (const char *B : {"time", "memory"})
+      for (const char *KV : {"with-layer", "by-head"})
+        for (bool NoOffload : {false, true})
+          for (bool Override : {false, true}) {
+            passes::CompileOptions O;
+            O.Strategy = S;
+            O.Balance = B;
+            O.KVStrategy = KV;
+            O.NoOffload = NoOffload;
+            if (Override)
+              O.Overrides = {"output.*=host", "blk\\.0\\..*=0"};
+            EXPECT_FALSE(bool(passes::checkCompileOptions(O)));
+            std::string P = passes::defaultPipeline(O);
+            auto Passes = passes::parsePassPipeline(P);
+            EXPECT_TRUE(bool(Passes)) << P;
+            if (!Passes)
+              llvm::consumeError(Passes.takeError());
+          }
+  passes::CompileOptions Bad;
+  Bad.KVStrategy = "by-layer";
+  EXPECT_EQ(llvm::toString(passes::checkCompileOptions(Bad)),
+            "--kv-strategy=by-layer: expected with-layer or by-head");
+  Bad = {};
+  Bad.Strategy = "diagonal";
+  EXPECT_EQ(llvm::toString(passes::checkCompileOptions(Bad)),
+            "--strategy=diagonal: expected auto, pipeline or tensor");
+}
+
+// The plan records the sizes the graph was lowered for, read from the
+// graph itself rather than from the tool's options.
+TEST(CompileOptions, ThePlanRecordsTheGraphsSizes) {
+  import::LoweringOptions LO;
+  LO.Batch = 3;
+  LO.Context = 1024;
+  LO.PrefillTokens = 128;
+  LO.KVType = ir::DType::F16;
+  ir::Graph G = test::unwrap(import::lowerModel(
+      test::unwrap(import::findModelPreset("llama3-8b"))->Config, nullptr, LO));
+  passes::CompileOptions O;
+  O.Strategy = "tensor";
+  O.KVStrategy = "by-head";
+  O.NoOffload = true;
+  plan::Options P = passes::describeCompile(G, O);
+  EXPECT_EQ(P.Strategy, "tensor");
+  EXPECT_EQ(P.KVStrategy, "by-head");
+  EXPECT_TRUE(P.NoOffload);
+  EXPECT_EQ(P.Batch, 3);
+  EXPECT_EQ(P.Context, 1024);
+  EXPECT_EQ(P.PrefillTokens, 128);
+  EXPECT_EQ(P.KVDType, "f16");
+}
+
+} // namespace

@@ -222,15 +222,14 @@ llvm::json::Value reportToJSON(const plan::Plan &P) {
 }
 
 int runCompile() {
-  if (Strategy != "auto" && Strategy != "pipeline" && Strategy != "tensor")
-    return Errors.usage("--strategy=" + Strategy +
-                        ": expected auto, pipeline or "
-                        "tensor");
-  if (Balance != "time" && Balance != "memory")
-    return Errors.usage("--balance=" + Balance + ": expected time or memory");
-  if (KVStrategy != "with-layer" && KVStrategy != "by-head")
-    return Errors.usage("--kv-strategy=" + KVStrategy +
-                        ": expected with-layer or by-head");
+  passes::CompileOptions COpts;
+  COpts.Strategy = Strategy;
+  COpts.Balance = Balance;
+  COpts.KVStrategy = KVStrategy;
+  COpts.Overrides.assign(Overrides.begin(), Overrides.end());
+  COpts.NoOffload = NoOffload;
+  if (llvm::Error E = passes::checkCompileOptions(COpts))
+    return Errors.usage(llvm::toString(std::move(E)));
   import::LoweringOptions LOpts;
   LOpts.Batch = Batch;
   LOpts.Context = Context;
@@ -276,18 +275,6 @@ int runCompile() {
   if (!Stats)
     return Errors.fail(ModelSpec + ": " + llvm::toString(Stats.takeError()));
 
-  std::string Pipeline =
-      "place-layers{strategy=" + Strategy.getValue() +
-      ",balance=" + Balance.getValue() +
-      "},place-experts,insert-tp-allreduce,place-nonlayer,place-kv{"
-      "strategy=" +
-      KVStrategy.getValue() + "}";
-  if (!Overrides.empty())
-    Pipeline += ",place-override{rules=" + llvm::join(Overrides, ";") + "}";
-  Pipeline += std::string(",place-fallbacks{offload=") +
-              (NoOffload ? "false" : "true") + "},verify-placement";
-  if (!PassPipeline.empty())
-    Pipeline = PassPipeline;
   plan::ModelInfo Model;
   Model.Name = FromText ? Graph->getName().str() : Source->Config.Name;
   Model.Source = ModelSpec;
@@ -302,27 +289,10 @@ int runCompile() {
   Model.Parameters = Stats->Parameters;
   Model.WeightBytes = Stats->WeightBytes;
   Model.Layers = FromText ? 0 : Source->Config.Layers;
-  plan::Options POpts;
-  POpts.Strategy = Strategy;
-  POpts.KVStrategy = KVStrategy;
-  POpts.Batch = Batch;
-  POpts.NoOffload = NoOffload;
-  for (ir::ValueId V : Graph->sharedValues())
-    if (Graph->getValue(V).Kind == ir::ValueKind::KVCache &&
-        Graph->getValue(V).Type.Dims.rank() >= 2) {
-      POpts.Context = Graph->getValue(V).Type.Dims[1];
-      POpts.KVDType = ir::getDTypeName(Graph->getValue(V).Type.Elem).str();
-      break;
-    }
-  if (std::optional<ir::ProgramId> Pre = Graph->lookupProgram("prefill");
-      Pre && !Graph->getProgram(*Pre).Inputs.empty() &&
-      Graph->getValue(Graph->getProgram(*Pre).Inputs[0]).Type.Dims.rank() >= 2)
-    POpts.PrefillTokens =
-        Graph->getValue(Graph->getProgram(*Pre).Inputs[0]).Type.Dims[1];
   passes::CompileRequest Request;
-  Request.Pipeline = Pipeline;
+  Request.Options = std::move(COpts);
+  Request.Pipeline = PassPipeline; // empty: the default for the options
   Request.Model = std::move(Model);
-  Request.Options = std::move(POpts);
   Request.TimePasses = TimePasses;
   auto Compiled = passes::compilePlan(*Graph, *Cluster, Request);
   if (!Compiled)
