@@ -2,6 +2,8 @@
 
 #include "ir/Verifier.h"
 
+#include "ir/WeightRole.h"
+
 #include "ir/OpTyping.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -81,6 +83,11 @@ private:
                       (Key == AttrKeys::Device ? "integer, \"host\" or \"disk\""
                                                : "integer"));
     }
+    // Placement splits a weight by its role, so a misspelt one is an error
+    // rather than a tensor split the default way.
+    if (const Attribute *R = Attrs.get(AttrKeys::Role);
+        R && !(R->isString() && parseWeightRole(R->getString())))
+      report(L, Who + " attribute 'role' must be one of " + listWeightRoles());
   }
 
   void checkProgram(ProgramId P, const llvm::StringSet<> &SharedNames) {

@@ -2,6 +2,7 @@
 
 #include "passes/BuildPlan.h"
 
+#include "ir/WeightRole.h"
 #include "passes/CostModel.h"
 #include "passes/Placement.h"
 #include "passes/memory/MemoryPlan.h"
@@ -155,7 +156,8 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
                                                 : plan::BufferKind::Weight;
     B.DType = ir::getDTypeName(Val.Type.Elem).str();
     B.Layer = Val.Attrs.getInt(ir::AttrKeys::Layer);
-    B.Role = std::string(Val.Attrs.getString("role").value_or(""));
+    if (std::optional<ir::WeightRole> R = ir::getWeightRole(Val.Attrs))
+      B.Role = ir::getWeightRoleFamily(*R).str();
     B.PlacedBy =
         std::string(Val.Attrs.getString(PlacementKeys::PlacedBy).value_or(""));
     B.Shape.assign(Val.Type.Dims.dims().begin(), Val.Type.Dims.dims().end());

@@ -25,6 +25,7 @@
 
 #include "passes/Passes.h"
 
+#include "ir/WeightRole.h"
 #include "passes/CostModel.h"
 #include "passes/Placement.h"
 
@@ -108,8 +109,9 @@ llvm::Error PlaceLayersPass::collect(const ir::Graph &G,
     } else if (Val.Kind == ir::ValueKind::Weight) {
       // Provisionally: embeddings with the first stage, the rest (final
       // norm, lm_head) with the last; place-nonlayer decides for real.
-      llvm::StringRef Role = Val.Attrs.getString("role").value_or("");
-      (Role == "embeddings" ? FirstStageExtra : LastStageExtra) += *Bytes;
+      bool Embedding =
+          ir::getWeightRole(Val.Attrs) == ir::WeightRole::Embedding;
+      (Embedding ? FirstStageExtra : LastStageExtra) += *Bytes;
     }
   }
   for (const ir::Program &P : G.programs())

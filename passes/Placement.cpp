@@ -3,6 +3,7 @@
 #include "passes/Placement.h"
 
 #include "ir/Liveness.h"
+#include "ir/WeightRole.h"
 
 #include <algorithm>
 #include <map>
@@ -81,26 +82,22 @@ uint64_t shareOf(uint64_t Bytes, size_t Count) {
   return Count <= 1 ? Bytes : (Bytes + Count - 1) / Count;
 }
 
+/// How a tensor-parallel group holds V: as its role says, or for a weight
+/// without one (a graph written by hand), whole copies of vectors and row
+/// splits of the rest.
+static ir::TensorParallelSplit tensorParallelSplit(const ir::Value &V) {
+  if (std::optional<ir::WeightRole> R = ir::getWeightRole(V.Attrs))
+    return ir::getTensorParallelSplit(*R);
+  return V.Type.Dims.rank() == 1 ? ir::TensorParallelSplit::Copied
+                                 : ir::TensorParallelSplit::Rows;
+}
+
 bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V) {
-  // One-dimensional weights are norms and biases: biases of q, k and v
-  // follow their heads, everything else (norms, router biases) is copied.
-  const ir::Value &Val = G.getValue(V);
-  if (Val.Type.Dims.rank() != 1)
-    return false;
-  llvm::StringRef Name = Val.Name;
-  return !(Name.endswith("q_proj.bias") || Name.endswith("k_proj.bias") ||
-           Name.endswith("v_proj.bias") || Name.endswith("attn_q.bias") ||
-           Name.endswith("attn_k.bias") || Name.endswith("attn_v.bias"));
+  return tensorParallelSplit(G.getValue(V)) == ir::TensorParallelSplit::Copied;
 }
 
 bool isColumnSplitUnderTensorParallel(const ir::Value &V) {
-  llvm::StringRef N = V.Name;
-  for (llvm::StringRef Suffix :
-       {"o_proj.weight", "down_proj.weight", "attn_output.weight",
-        "ffn_down.weight", ".w2.weight"})
-    if (N.endswith(Suffix))
-      return true;
-  return false;
+  return tensorParallelSplit(V) == ir::TensorParallelSplit::Columns;
 }
 
 llvm::StringRef describeLayerStrategy(const ir::Graph &G) {

@@ -91,13 +91,13 @@ ShardRange shardRange(int64_t Dim, unsigned N, unsigned I);
 uint64_t shareOf(uint64_t Bytes, size_t Count);
 
 /// Whether weight V is split with its tensor-parallel group or copied whole
-/// to each member: norms and biases of unsplit outputs are copied.
+/// to each member (norms, router biases), by its role (ir/WeightRole.h).
 bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V);
 
 /// Whether weight V is split by its input features (columns) under tensor
-/// parallelism: the projections back into the hidden state (attention's o,
-/// the MLP's down), whose partial sums need an all-reduce. Everything else
-/// split is split by rows.
+/// parallelism, by its role: the projections back into the hidden state
+/// (attention's output, the FFN's down), whose partial sums need an
+/// all-reduce. Everything else split is split by rows.
 bool isColumnSplitUnderTensorParallel(const ir::Value &V);
 
 /// How the layers were spread, read from the placed graph: "tensor" when

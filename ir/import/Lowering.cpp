@@ -67,7 +67,7 @@ private:
   //===--- Weights -----------------------------------------------------===//
   llvm::Expected<ValueId> weight(const std::string &Name,
                                  llvm::ArrayRef<int64_t> Dims,
-                                 llvm::StringRef Role, int64_t Layer,
+                                 ir::WeightRole Role, int64_t Layer,
                                  std::optional<DType> PresetType = {});
   llvm::Error declareWeights();
   llvm::Error declareLayer(int64_t L, LayerWeights &W);
@@ -124,17 +124,18 @@ private:
 
 llvm::Expected<ValueId> Lowering::weight(const std::string &Name,
                                          llvm::ArrayRef<int64_t> Dims,
-                                         llvm::StringRef Role, int64_t L,
+                                         ir::WeightRole Role, int64_t L,
                                          std::optional<DType> PresetType) {
   AttrDict A;
   if (L >= 0)
     A.set(ir::AttrKeys::Layer, L);
-  A.set("role", Role.str());
+  ir::setWeightRole(A, Role);
   DType Elem = PresetType.value_or(C.WeightType);
   if (Table) {
     auto It = TableIndex.find(Name);
     if (It == TableIndex.end())
-      return loweringError("tensor '" + Name + "' (" + Role +
+      return loweringError("tensor '" + Name + "' (" +
+                           ir::getWeightRoleName(Role) +
                            (L >= 0 ? ", layer " + llvm::Twine(L) : "") +
                            ") is missing from the checkpoint");
     const TensorDesc &D = Table->Tensors[It->second];
@@ -159,14 +160,15 @@ llvm::Expected<ValueId> Lowering::weight(const std::string &Name,
 llvm::Error Lowering::declareWeights() {
   const int64_t V = C.Vocab, H = C.Hidden;
   auto E = weight(globalName("model.embed_tokens.weight", "token_embd.weight"),
-                  {V, H}, Roles::Embeddings, -1);
+                  {V, H}, ir::WeightRole::Embedding, -1);
   if (!E)
     return E.takeError();
   Embd = *E;
   if (Table && C.Naming == NamingScheme::GGUF &&
       TableIndex.count("rope_freqs.weight")) {
     // llama3-scaled GGUF files store the RoPE frequency factors.
-    auto R = weight("rope_freqs.weight", {C.HeadDim / 2}, Roles::Rope, -1);
+    auto R = weight("rope_freqs.weight", {C.HeadDim / 2},
+                    ir::WeightRole::RopeFrequencies, -1);
     if (!R)
       return R.takeError();
   }
@@ -181,7 +183,7 @@ llvm::Error Lowering::declareWeights() {
     Layers.push_back(std::move(W));
   }
   auto N = weight(globalName("model.norm.weight", "output_norm.weight"), {H},
-                  Roles::Norms, -1);
+                  ir::WeightRole::Norm, -1);
   if (!N)
     return N.takeError();
   OutNorm = *N;
@@ -189,7 +191,7 @@ llvm::Error Lowering::declareWeights() {
     LMHead = Embd; // One weight, used twice, counted once.
   } else {
     auto LM = weight(globalName("lm_head.weight", "output.weight"), {V, H},
-                     Roles::LMHead, -1);
+                     ir::WeightRole::OutputHead, -1);
     if (!LM)
       return LM.takeError();
     LMHead = *LM;
@@ -199,7 +201,7 @@ llvm::Error Lowering::declareWeights() {
 
 llvm::Error Lowering::declareLayer(int64_t L, LayerWeights &W) {
   auto AN = weight(layerName(L, "input_layernorm.weight", "attn_norm.weight"),
-                   {C.Hidden}, Roles::Norms, L);
+                   {C.Hidden}, ir::WeightRole::Norm, L);
   if (!AN)
     return AN.takeError();
   W.AttnNorm = *AN;
@@ -207,7 +209,7 @@ llvm::Error Lowering::declareLayer(int64_t L, LayerWeights &W) {
     return Err;
   auto FN =
       weight(layerName(L, "post_attention_layernorm.weight", "ffn_norm.weight"),
-             {C.Hidden}, Roles::Norms, L);
+             {C.Hidden}, ir::WeightRole::Norm, L);
   if (!FN)
     return FN.takeError();
   W.FFNNorm = *FN;
@@ -241,11 +243,12 @@ llvm::Error Lowering::declareLayer(int64_t L, LayerWeights &W) {
 
 llvm::Error Lowering::declareAttention(int64_t L, LayerWeights &W) {
   const int64_t H = C.Hidden;
+  using ir::WeightRole;
   struct Spec {
     ValueId *Slot;
+    WeightRole Role;
     const char *HF, *GGUF;
     llvm::SmallVector<int64_t, 2> Dims;
-    llvm::StringRef Role = Roles::Attention;
   };
   std::vector<Spec> Specs;
   if (C.MLA) {
@@ -253,56 +256,85 @@ llvm::Error Lowering::declareAttention(int64_t L, LayerWeights &W) {
     int64_t QDim = C.Heads * (M.QKNopeHeadDim + M.QKRopeHeadDim);
     if (M.QLoraRank > 0) {
       Specs.push_back({&W.QA,
+                       WeightRole::QueryDown,
                        "self_attn.q_a_proj.weight",
                        "attn_q_a.weight",
                        {M.QLoraRank, H}});
       Specs.push_back({&W.QANorm,
+                       WeightRole::Norm,
                        "self_attn.q_a_layernorm.weight",
                        "attn_q_a_norm.weight",
-                       {M.QLoraRank},
-                       Roles::Norms});
+                       {M.QLoraRank}});
       Specs.push_back({&W.QB,
+                       WeightRole::QueryUp,
                        "self_attn.q_b_proj.weight",
                        "attn_q_b.weight",
                        {QDim, M.QLoraRank}});
     } else {
-      Specs.push_back(
-          {&W.Q, "self_attn.q_proj.weight", "attn_q.weight", {QDim, H}});
+      Specs.push_back({&W.Q,
+                       WeightRole::Query,
+                       "self_attn.q_proj.weight",
+                       "attn_q.weight",
+                       {QDim, H}});
     }
     Specs.push_back({&W.KVA,
+                     WeightRole::KVDown,
                      "self_attn.kv_a_proj_with_mqa.weight",
                      "attn_kv_a_mqa.weight",
                      {M.KVLoraRank + M.QKRopeHeadDim, H}});
     Specs.push_back({&W.KVANorm,
+                     WeightRole::Norm,
                      "self_attn.kv_a_layernorm.weight",
                      "attn_kv_a_norm.weight",
-                     {M.KVLoraRank},
-                     Roles::Norms});
+                     {M.KVLoraRank}});
     Specs.push_back({&W.KVB,
+                     WeightRole::KVUp,
                      "self_attn.kv_b_proj.weight",
                      "attn_kv_b.weight",
                      {C.Heads * (M.QKNopeHeadDim + M.VHeadDim), M.KVLoraRank}});
     Specs.push_back({&W.O,
+                     WeightRole::AttentionOutput,
                      "self_attn.o_proj.weight",
                      "attn_output.weight",
                      {H, C.Heads * M.VHeadDim}});
   } else {
     int64_t QDim = C.Heads * C.HeadDim, KVDim = C.KVHeads * C.HeadDim;
-    Specs.push_back(
-        {&W.Q, "self_attn.q_proj.weight", "attn_q.weight", {QDim, H}});
-    Specs.push_back(
-        {&W.K, "self_attn.k_proj.weight", "attn_k.weight", {KVDim, H}});
-    Specs.push_back(
-        {&W.V, "self_attn.v_proj.weight", "attn_v.weight", {KVDim, H}});
-    Specs.push_back(
-        {&W.O, "self_attn.o_proj.weight", "attn_output.weight", {H, QDim}});
+    Specs.push_back({&W.Q,
+                     WeightRole::Query,
+                     "self_attn.q_proj.weight",
+                     "attn_q.weight",
+                     {QDim, H}});
+    Specs.push_back({&W.K,
+                     WeightRole::Key,
+                     "self_attn.k_proj.weight",
+                     "attn_k.weight",
+                     {KVDim, H}});
+    Specs.push_back({&W.V,
+                     WeightRole::Value,
+                     "self_attn.v_proj.weight",
+                     "attn_v.weight",
+                     {KVDim, H}});
+    Specs.push_back({&W.O,
+                     WeightRole::AttentionOutput,
+                     "self_attn.o_proj.weight",
+                     "attn_output.weight",
+                     {H, QDim}});
     if (C.QKVBias) {
-      Specs.push_back(
-          {&W.QBias, "self_attn.q_proj.bias", "attn_q.bias", {QDim}});
-      Specs.push_back(
-          {&W.KBias, "self_attn.k_proj.bias", "attn_k.bias", {KVDim}});
-      Specs.push_back(
-          {&W.VBias, "self_attn.v_proj.bias", "attn_v.bias", {KVDim}});
+      Specs.push_back({&W.QBias,
+                       WeightRole::QueryBias,
+                       "self_attn.q_proj.bias",
+                       "attn_q.bias",
+                       {QDim}});
+      Specs.push_back({&W.KBias,
+                       WeightRole::KeyBias,
+                       "self_attn.k_proj.bias",
+                       "attn_k.bias",
+                       {KVDim}});
+      Specs.push_back({&W.VBias,
+                       WeightRole::ValueBias,
+                       "self_attn.v_proj.bias",
+                       "attn_v.bias",
+                       {KVDim}});
     }
   }
   for (Spec &S : Specs) {
@@ -317,17 +349,27 @@ llvm::Error Lowering::declareAttention(int64_t L, LayerWeights &W) {
 llvm::Error Lowering::declareMLP(int64_t L, LayerWeights &W) {
   const int64_t H = C.Hidden;
   bool IsMoE = C.MoE && L >= C.MoE->FirstDenseLayers;
+  using ir::WeightRole;
+  // The roles of a SwiGLU FFN's gate, up and down projections.
+  using FFNRoles = std::array<WeightRole, 3>;
+  constexpr FFNRoles Dense = {WeightRole::FFNGate, WeightRole::FFNUp,
+                              WeightRole::FFNDown};
+  constexpr FFNRoles Routed = {WeightRole::ExpertGate, WeightRole::ExpertUp,
+                               WeightRole::ExpertDown};
+  constexpr FFNRoles Shared = {WeightRole::SharedExpertGate,
+                               WeightRole::SharedExpertUp,
+                               WeightRole::SharedExpertDown};
   auto FFNWeights = [&](std::array<ValueId, 3> &Slots, const std::string &Base,
                         const char *GateName, const char *UpName,
                         const char *DownName, int64_t F,
-                        llvm::StringRef Role) -> llvm::Error {
+                        const FFNRoles &Roles) -> llvm::Error {
     const char *Names[3] = {GateName, UpName, DownName};
     llvm::SmallVector<int64_t, 2> Dims[3] = {{F, H}, {F, H}, {H, F}};
     for (int I = 0; I < 3; ++I) {
       std::string Name = Base + Names[I];
       auto V = weight(C.Naming == NamingScheme::GGUF ? layerName(L, "", Name)
                                                      : layerName(L, Name, ""),
-                      Dims[I], Role, L);
+                      Dims[I], Roles[I], L);
       if (!V)
         return V.takeError();
       Slots[I] = *V;
@@ -340,9 +382,9 @@ llvm::Error Lowering::declareMLP(int64_t L, LayerWeights &W) {
     llvm::Error Err =
         C.Naming == NamingScheme::GGUF
             ? FFNWeights(Slots, "", "ffn_gate.weight", "ffn_up.weight",
-                         "ffn_down.weight", C.FFN, Roles::MLP)
+                         "ffn_down.weight", C.FFN, Dense)
             : FFNWeights(Slots, "mlp.", "gate_proj.weight", "up_proj.weight",
-                         "down_proj.weight", C.FFN, Roles::MLP);
+                         "down_proj.weight", C.FFN, Dense);
     if (Err)
       return Err;
     W.Gate = Slots[0];
@@ -359,14 +401,14 @@ llvm::Error Lowering::declareMLP(int64_t L, LayerWeights &W) {
   bool IsMixtral = C.Arch == Architecture::Mixtral;
   std::string Block = IsMixtral ? "block_sparse_moe." : "mlp.";
   auto R = weight(layerName(L, Block + "gate.weight", ""), {M.NumExperts, H},
-                  Roles::Router, L);
+                  WeightRole::Router, L);
   if (!R)
     return R.takeError();
   W.Router = *R;
   if (M.RouterBias) {
     // Stored in float32 in DeepSeek-V3's checkpoint.
     auto RB = weight(layerName(L, "mlp.gate.e_score_correction_bias", ""),
-                     {M.NumExperts}, Roles::Router, L, DType::F32);
+                     {M.NumExperts}, WeightRole::RouterBias, L, DType::F32);
     if (!RB)
       return RB.takeError();
     W.RouterBias = *RB;
@@ -376,10 +418,10 @@ llvm::Error Lowering::declareMLP(int64_t L, LayerWeights &W) {
     std::string Base = Block + "experts." + std::to_string(E) + ".";
     llvm::Error Err =
         IsMixtral ? FFNWeights(W.Experts[E], Base, "w1.weight", "w3.weight",
-                               "w2.weight", M.ExpertFFN, Roles::Experts)
+                               "w2.weight", M.ExpertFFN, Routed)
                   : FFNWeights(W.Experts[E], Base, "gate_proj.weight",
                                "up_proj.weight", "down_proj.weight",
-                               M.ExpertFFN, Roles::Experts);
+                               M.ExpertFFN, Routed);
     if (Err)
       return Err;
   }
@@ -388,11 +430,11 @@ llvm::Error Lowering::declareMLP(int64_t L, LayerWeights &W) {
     std::string Base = Qwen ? "mlp.shared_expert." : "mlp.shared_experts.";
     if (llvm::Error Err =
             FFNWeights(W.Shared, Base, "gate_proj.weight", "up_proj.weight",
-                       "down_proj.weight", M.SharedExpertFFN, Roles::Experts))
+                       "down_proj.weight", M.SharedExpertFFN, Shared))
       return Err;
     if (M.SharedExpertGate) {
       auto SG = weight(layerName(L, "mlp.shared_expert_gate.weight", ""),
-                       {1, H}, Roles::Router, L);
+                       {1, H}, WeightRole::SharedExpertScale, L);
       if (!SG)
         return SG.takeError();
       W.SharedGate = *SG;

@@ -12,6 +12,7 @@
 #define STRATA_IR_IMPORT_LOWERING_H
 
 #include "ir/Graph.h"
+#include "ir/WeightRole.h"
 #include "ir/import/ModelConfig.h"
 #include "ir/import/TensorTable.h"
 
@@ -28,18 +29,6 @@ struct LoweringOptions {
   std::optional<ir::DType>
       ComputeType; ///< Default: bf16/f16 weights' type, else f32.
 };
-
-/// Values of the `role` attribute of weights, for reports.
-namespace Roles {
-inline constexpr llvm::StringLiteral Embeddings = "embeddings";
-inline constexpr llvm::StringLiteral Attention = "attention";
-inline constexpr llvm::StringLiteral MLP = "mlp";
-inline constexpr llvm::StringLiteral Experts = "experts";
-inline constexpr llvm::StringLiteral Router = "router";
-inline constexpr llvm::StringLiteral Norms = "norms";
-inline constexpr llvm::StringLiteral LMHead = "lm_head";
-inline constexpr llvm::StringLiteral Rope = "rope";
-} // namespace Roles
 
 /// Lowers C. With a Table (from a GGUF or safetensors file) every weight
 /// must be in it with the shape C implies, and every tensor of it must

@@ -3,6 +3,7 @@
 #include "ir/import/ModelStats.h"
 
 #include "ir/Liveness.h"
+#include "ir/WeightRole.h"
 
 #include <map>
 
@@ -30,7 +31,8 @@ llvm::Expected<ModelStats> computeWeightStats(const ir::Graph &G) {
     ++S.Tensors;
     S.Parameters += Params;
     S.WeightBytes += *Bytes;
-    std::string Role(Val.Attrs.getString("role").value_or("other"));
+    std::optional<ir::WeightRole> Known = ir::getWeightRole(Val.Attrs);
+    std::string Role = Known ? ir::getWeightRoleFamily(*Known).str() : "other";
     WeightGroup &R = Roles[Role];
     R.Name = Role;
     ++R.Tensors;

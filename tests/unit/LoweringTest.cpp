@@ -91,8 +91,7 @@ TEST(Presets, Llama3_8BInDetail) {
   ir::ValueId Q = *G.lookupShared("model.layers.31.self_attn.k_proj.weight");
   EXPECT_EQ(G.getValue(Q).Type.str(), "bf16[1024, 4096]");
   EXPECT_EQ(G.getValue(Q).Attrs.getInt("layer"), 31);
-  EXPECT_EQ(G.getValue(Q).Attrs.getString("role"),
-            llvm::StringRef("attention"));
+  EXPECT_EQ(G.getValue(Q).Attrs.getString("role"), llvm::StringRef("attn_k"));
   ASSERT_EQ(G.programs().size(), 2u);
   EXPECT_EQ(G.getProgram(0).Name, "prefill");
   EXPECT_EQ(G.getValue(G.getProgram(0).Inputs[0]).Type.str(), "i32[2, 512]");
@@ -168,7 +167,7 @@ TEST(Lowering, EveryCheckpointTensorMapsToOneWeight) {
   TensorTable Missing = T;
   Missing.Tensors.erase(Missing.Tensors.begin() + 3);
   EXPECT_EQ(lowerError(C, &Missing),
-            "tensor 'model.layers.0.self_attn.k_proj.weight' (attention, "
+            "tensor 'model.layers.0.self_attn.k_proj.weight' (attn_k, "
             "layer 0) is missing from the checkpoint");
 
   TensorTable Misshapen = T;
@@ -190,7 +189,7 @@ TEST(Lowering, ClaimedLayersBeyondTheCheckpointFailFast) {
   C.Layers = int64_t(1) << 24;
   auto Start = std::chrono::steady_clock::now();
   EXPECT_EQ(lowerError(C, &T),
-            "tensor 'model.layers.2.input_layernorm.weight' (norms, layer 2) "
+            "tensor 'model.layers.2.input_layernorm.weight' (norm, layer 2) "
             "is missing from the checkpoint");
   EXPECT_LT(std::chrono::steady_clock::now() - Start, std::chrono::seconds(2));
 }

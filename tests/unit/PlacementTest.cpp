@@ -357,3 +357,31 @@ TEST(CompileOptions, ThePlanRecordsTheGraphsSizes) {
 }
 
 } // namespace
+
+namespace {
+
+// Placement splits a weight by its role, never by its name: a weight named
+// like a row-split projection but given the FFN down role is split by
+// columns, and one without a role falls back to rows (vectors: copies).
+TEST(Placement, TheRoleNotTheNameChoosesTheSplit) {
+  ir::Graph G("roles");
+  ir::AttrDict Down;
+  ir::setWeightRole(Down, ir::WeightRole::FFNDown);
+  auto Type = [](llvm::ArrayRef<int64_t> Dims) {
+    return ir::TensorType{ir::DType::F32, test::unwrap(ir::Shape::get(Dims))};
+  };
+  ir::ValueId A =
+      test::unwrap(G.addWeight("blk.0.attn_q.weight", Type({4, 8}), Down));
+  ir::ValueId B =
+      test::unwrap(G.addWeight("blk.0.ffn_down.weight", Type({4, 8}), {}));
+  ir::ValueId C = test::unwrap(G.addWeight("norm", Type({8}), {}));
+  ir::AttrDict Bias;
+  ir::setWeightRole(Bias, ir::WeightRole::QueryBias);
+  ir::ValueId D = test::unwrap(G.addWeight("bias", Type({8}), Bias));
+  EXPECT_TRUE(passes::isColumnSplitUnderTensorParallel(G.getValue(A)));
+  EXPECT_FALSE(passes::isColumnSplitUnderTensorParallel(G.getValue(B)));
+  EXPECT_TRUE(passes::isReplicatedUnderTensorParallel(G, C));
+  EXPECT_FALSE(passes::isReplicatedUnderTensorParallel(G, D));
+}
+
+} // namespace

@@ -11,6 +11,7 @@
 #include "Command.h"
 #include "Format.h"
 #include "OutputFile.h"
+#include "ir/WeightRole.h"
 
 #include "ir/Verifier.h"
 #include "ir/import/Lowering.h"
@@ -289,9 +290,10 @@ int runInspect() {
   if (spdlog::should_log(spdlog::level::debug))
     for (ir::ValueId V : Graph->sharedValues()) {
       const ir::Value &Val = Graph->getValue(V);
-      spdlog::debug("{} {} {} {}", ir::getValueKindName(Val.Kind), Val.Name,
-                    Val.Type.str(),
-                    Val.Attrs.getString("role").value_or("kv_cache").str());
+      spdlog::debug(
+          "{} {} {} {}", ir::getValueKindName(Val.Kind), Val.Name,
+          Val.Type.str(),
+          Val.Attrs.getString(ir::AttrKeys::Role).value_or("kv_cache").str());
     }
 
   // The KV type and context are those of the first cache (all are alike).
