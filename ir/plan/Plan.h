@@ -210,8 +210,7 @@ struct ProgramValue {
 /// Where memory is released or handed back, and what the runtime does
 /// there: after-load (loading's host staging freed, every device
 /// synchronised), end-of-prefill (every stream synchronised; the arena
-/// bytes that only prefill needs are handed back), evict (after a staging
-/// buffer's last use: the offloaded weight's copy is dropped).
+/// bytes that only prefill needs are handed back).
 struct CleanupPoint {
   CleanupKind Kind = CleanupKind::AfterLoad;
   std::string Program;           ///< Empty for "after-load".

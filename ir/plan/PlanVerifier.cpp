@@ -550,10 +550,6 @@ void Verifier::checkCleanups() {
               getKindName(C.Kind), *C.After);
     for (uint32_t B : C.Buffers) {
       const Buffer &Buf = P.Buffers[B];
-      if (C.Kind == CleanupKind::Evict && Buf.Kind != BufferKind::Staging)
-        problem("cleanup {0} evicts {1}, which is a {2}, not a staging "
-                "buffer",
-                I, buf(B), getKindName(Buf.Kind));
       if (C.After && Buf.Live && Buf.Program == C.Program &&
           *C.After < Buf.Live->Last)
         problem("cleanup {0} ({1}) releases {2} after step {3}, but it is "

@@ -40,14 +40,8 @@ void computeLiveRanges(plan::Plan &P, const plan::ProgramSchedule &S) {
       Touch(B, End);
 }
 
-} // namespace
-
-uint64_t regionAlignment(const plan::Device &D) {
-  return D.Kind == plan::DeviceKind::GPU ? 256 : 64;
-}
-
-llvm::Error planMemory(plan::Plan &P) {
-  // Weights and KV caches: packed in buffer order, each region its own.
+/// Weights and KV caches: packed in buffer order, each region its own.
+void packResidentRegions(plan::Plan &P) {
   for (plan::Device &D : P.Devices) {
     D.Alignment = regionAlignment(D);
     D.WeightRegionBytes = D.KVCacheRegionBytes = D.ArenaRegionBytes = 0;
@@ -64,8 +58,12 @@ llvm::Error planMemory(plan::Plan &P) {
     B.Offset = Region;
     Region = alignTo(Region + B.Bytes, D.Alignment);
   }
+}
 
-  // Arena buffers: live ranges, then best fit per device and program.
+/// The arena: each program's buffers on each device packed by best fit
+/// over their live ranges; one arena per device, as large as the larger
+/// program needs (prefill and decode never run at once).
+llvm::Error planArenas(plan::Plan &P) {
   for (plan::Buffer &B : P.Buffers)
     if (B.Region == plan::RegionKind::Arena) {
       B.Live.reset();
@@ -110,8 +108,13 @@ llvm::Error planMemory(plan::Plan &P) {
     }
   for (plan::Device &D : P.Devices)
     D.ActivationBytes = D.ArenaRegionBytes;
+  return llvm::Error::success();
+}
 
-  // Cleanup points.
+/// Where the runtime releases memory: after loading, and at the end of
+/// prefill. A staged weight's copy needs no point of its own: its arena
+/// bytes are reused by the buffers planned over them.
+void addCleanupPoints(plan::Plan &P) {
   P.Cleanups.clear();
   P.Cleanups.push_back({plan::CleanupKind::AfterLoad,
                         "",
@@ -119,40 +122,42 @@ llvm::Error planMemory(plan::Plan &P) {
                         {},
                         "weights are in place: the loader's host staging "
                         "buffers are freed and every device synchronised"});
-  for (const plan::ProgramSchedule &S : P.Programs) {
-    if (S.Name == "prefill" && !S.Steps.empty()) {
-      plan::CleanupPoint C{plan::CleanupKind::EndOfPrefill,
-                           S.Name,
-                           static_cast<uint32_t>(S.Steps.size() - 1),
-                           {},
-                           ""};
-      uint64_t Prefill = 0, Decode = 0;
-      for (const plan::Device &D : P.Devices)
-        for (const plan::Device::ArenaUse &U : D.Arenas)
-          (U.Program == "prefill" ? Prefill : Decode) += U.Bytes;
-      for (uint32_t I = 0; I < P.Buffers.size(); ++I)
-        if (P.Buffers[I].Program == S.Name && !P.Buffers[I].ViewOf)
-          C.Buffers.push_back(I);
-      C.Reason = llvm::formatv("every stream synchronised; prefill's {0} "
-                               "arena buffers are dead, and the arena bytes "
-                               "only prefill needs ({1} of {2} over all "
-                               "devices) can be handed back",
-                               C.Buffers.size(),
-                               Prefill > Decode ? Prefill - Decode : 0, Prefill)
-                     .str();
-      P.Cleanups.push_back(std::move(C));
-    }
-    for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
-      const plan::Buffer &B = P.Buffers[I];
-      if (B.Kind != plan::BufferKind::Staging || B.Program != S.Name || !B.Live)
-        continue;
-      P.Cleanups.push_back({plan::CleanupKind::Evict,
-                            S.Name,
-                            B.Live->Last,
-                            {I},
-                            "last use of the staged copy of " + B.Name});
-    }
-  }
+  const plan::ProgramSchedule *S = P.findProgram("prefill");
+  if (!S || S->Steps.empty())
+    return;
+  plan::CleanupPoint C{plan::CleanupKind::EndOfPrefill,
+                       S->Name,
+                       static_cast<uint32_t>(S->Steps.size() - 1),
+                       {},
+                       ""};
+  uint64_t Prefill = 0, Decode = 0;
+  for (const plan::Device &D : P.Devices)
+    for (const plan::Device::ArenaUse &U : D.Arenas)
+      (U.Program == S->Name ? Prefill : Decode) += U.Bytes;
+  for (uint32_t I = 0; I < P.Buffers.size(); ++I)
+    if (P.Buffers[I].Program == S->Name && !P.Buffers[I].ViewOf)
+      C.Buffers.push_back(I);
+  C.Reason = llvm::formatv("every stream synchronised; prefill's {0} arena "
+                           "buffers are dead, and the arena bytes only "
+                           "prefill needs ({1} of {2} over all devices) can "
+                           "be handed back",
+                           C.Buffers.size(),
+                           Prefill > Decode ? Prefill - Decode : 0, Prefill)
+                 .str();
+  P.Cleanups.push_back(std::move(C));
+}
+
+} // namespace
+
+uint64_t regionAlignment(const plan::Device &D) {
+  return D.Kind == plan::DeviceKind::GPU ? 256 : 64;
+}
+
+llvm::Error planMemory(plan::Plan &P) {
+  packResidentRegions(P);
+  if (llvm::Error E = planArenas(P))
+    return E;
+  addCleanupPoints(P);
   return llvm::Error::success();
 }
 

@@ -6,8 +6,8 @@
 // step that writes it to the last step that reads it (a view extends its
 // base), packed by best fit (planArena). Prefill and decode never run at
 // once, so they share one arena per device, as large as the larger needs.
-// Also lists the cleanup points: after loading, at the end of prefill, and
-// after each staged weight's last use.
+// Also lists the cleanup points, after loading and at the end of prefill,
+// where the runtime releases memory.
 //
 //===----------------------------------------------------------------------===//
 

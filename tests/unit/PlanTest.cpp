@@ -729,7 +729,7 @@ TEST(PlanKinds, EverySpellingReadsBackAsItsValue) {
   RoundTrips(RegionKind::Arena);
   RoundTrips(StreamKind::Copy);
   RoundTrips(StepOp::AllGather);
-  RoundTrips(CleanupKind::Evict);
+  RoundTrips(CleanupKind::EndOfPrefill);
   RoundTrips(DeviceKind::CPU);
   RoundTrips(FallbackKind::Disk);
   EXPECT_EQ(parseKind<StepOp>("reshape"), std::nullopt);
