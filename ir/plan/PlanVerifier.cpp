@@ -21,45 +21,78 @@
 namespace strata::plan {
 namespace {
 
+/// Problems found, each a line of the final message: the first Max kept,
+/// all counted.
+class ProblemLog {
+public:
+  explicit ProblemLog(size_t Max) : Max(Max) {}
+  template <typename... Ts> void add(const char *Fmt, Ts &&...Args) {
+    if (Lines.size() < Max)
+      Lines.push_back(llvm::formatv(Fmt, std::forward<Ts>(Args)...).str());
+    ++Count;
+  }
+  llvm::Error toError() const;
+
+private:
+  size_t Max;
+  std::vector<std::string> Lines;
+  size_t Count = 0;
+};
+
+llvm::Error ProblemLog::toError() const {
+  if (Count == 0)
+    return llvm::Error::success();
+  std::string Msg = llvm::formatv("the plan is not safe to run ({0} "
+                                  "problem{1}):",
+                                  Count, Count == 1 ? "" : "s")
+                        .str();
+  for (const std::string &Line : Lines)
+    Msg += "\n  " + Line;
+  if (Count > Lines.size())
+    Msg += llvm::formatv("\n  ... and {0} more", Count - Lines.size()).str();
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
+}
+
+// How messages name things.
+std::string describeBuffer(const Plan &P, uint32_t B) {
+  const Buffer &X = P.Buffers[B];
+  std::string S = "buffer " + std::to_string(B) + " '" + X.Name + "'";
+  if (X.ShardInfo)
+    S += " (shard " + std::to_string(X.ShardInfo->Index) + ")";
+  return S;
+}
+std::string describeLocation(const Location &L) {
+  switch (L.Where) {
+  case Location::Kind::Host:
+    return "host";
+  case Location::Kind::Disk:
+    return "disk";
+  case Location::Kind::Device:
+    break;
+  }
+  return "device " + std::to_string(L.Device);
+}
+std::string describeStep(const Plan &P, const ProgramSchedule &S, uint32_t I) {
+  const Step &St = S.Steps[I];
+  const Stream &Str = P.Streams[St.Stream];
+  return llvm::formatv("{0} step {1} ({2} '{3}' on device {4} {5} stream)",
+                       S.Name, I, getKindName(St.Op), St.Name, Str.Device,
+                       getKindName(Str.Kind))
+      .str();
+}
+
 class Verifier {
 public:
-  Verifier(const Plan &P, size_t Max) : P(P), Max(Max) {}
+  Verifier(const Plan &P, size_t Max) : P(P), Log(Max) {}
 
   llvm::Error run();
 
 private:
   template <typename... Ts> void problem(const char *Fmt, Ts &&...Args) {
-    if (Problems.size() < Max)
-      Problems.push_back(llvm::formatv(Fmt, std::forward<Ts>(Args)...).str());
-    ++Count;
+    Log.add(Fmt, std::forward<Ts>(Args)...);
   }
-
-  std::string buf(uint32_t B) const {
-    const Buffer &X = P.Buffers[B];
-    std::string S = "buffer " + std::to_string(B) + " '" + X.Name + "'";
-    if (X.ShardInfo)
-      S += " (shard " + std::to_string(X.ShardInfo->Index) + ")";
-    return S;
-  }
-  std::string where(const Location &L) const {
-    switch (L.Where) {
-    case Location::Kind::Host:
-      return "host";
-    case Location::Kind::Disk:
-      return "disk";
-    case Location::Kind::Device:
-      break;
-    }
-    return "device " + std::to_string(L.Device);
-  }
-  std::string step(const ProgramSchedule &S, uint32_t I) const {
-    const Step &St = S.Steps[I];
-    const Stream &Str = P.Streams[St.Stream];
-    return llvm::formatv("{0} step {1} ({2} '{3}' on device {4} {5} stream)",
-                         S.Name, I, getKindName(St.Op), St.Name, Str.Device,
-                         getKindName(Str.Kind))
-        .str();
-  }
+  std::string buf(uint32_t B) const { return describeBuffer(P, B); }
+  std::string where(const Location &L) const { return describeLocation(L); }
 
   /// A cycle of views is reported in checkBuffers; baseOf cuts it.
   uint32_t root(uint32_t B) const { return P.baseOf(B); }
@@ -69,13 +102,10 @@ private:
   void checkShards();
   void checkRegionOverlaps();
   void checkArenaOverlaps();
-  void checkProgram(const ProgramSchedule &S);
   void checkCleanups();
 
   const Plan &P;
-  size_t Max;
-  std::vector<std::string> Problems;
-  size_t Count = 0;
+  ProblemLog Log;
   bool BuffersUsable = true;
 };
 
@@ -283,14 +313,96 @@ void Verifier::checkArenaOverlaps() {
   }
 }
 
-void Verifier::checkProgram(const ProgramSchedule &S) {
-  // Every index is known to name something (findStructureProblem).
-  const size_t N = S.Steps.size();
-  const size_t NumStreams = P.Streams.size();
-  auto deviceOf = [&](uint32_t Stream) { return P.Streams[Stream].Device; };
+/// One program's steps in order: what each reads exists and is in reach,
+/// every cross-stream read and every reuse of arena bytes is ordered by
+/// events or collectives (vector clocks: per stream, how many steps of
+/// each stream are known done), events are recorded before they are
+/// waited for, collectives run as one block. Every index is known to name
+/// something (findStructureProblem).
+class ProgramChecker {
+public:
+  ProgramChecker(const Plan &P, const ProgramSchedule &S, ProblemLog &Log);
+  void run();
 
-  // Availability: what exists before the first step.
-  std::vector<bool> Written(P.Buffers.size(), false);
+private:
+  template <typename... Ts> void problem(const char *Fmt, Ts &&...Args) {
+    Log.add(Fmt, std::forward<Ts>(Args)...);
+  }
+  std::string buf(uint32_t B) const { return describeBuffer(P, B); }
+  std::string step(uint32_t I) const { return describeStep(P, S, I); }
+  uint32_t root(uint32_t B) const { return P.baseOf(B); }
+  unsigned deviceOf(uint32_t I) const {
+    return P.Streams[S.Steps[I].Stream].Device;
+  }
+  /// Whether step Earlier is known done by a stream at clock C.
+  bool happensBefore(uint32_t Earlier, const std::vector<uint32_t> &C) const {
+    return C[S.Steps[Earlier].Stream] > Pos[Earlier];
+  }
+
+  /// Weights, KV caches and program inputs exist before the first step.
+  void markInputsWritten();
+  /// Step I's stream learns what the events it waits for carry.
+  void wait(uint32_t I, std::vector<uint32_t> &C);
+  void checkReads(uint32_t I, const std::vector<uint32_t> &C);
+  void checkWrites(uint32_t I, const std::vector<uint32_t> &C);
+  /// The first write of arena buffer Out (its root): whoever held its
+  /// bytes before must be done on every stream that touched them; then it
+  /// holds them.
+  void claimArenaBytes(uint32_t I, uint32_t Out,
+                       const std::vector<uint32_t> &C);
+  void record(uint32_t I, const std::vector<uint32_t> &C);
+  void finishStep(uint32_t I);
+  void runStep(uint32_t I);
+  /// The steps of the collective starting at I, which all meet: each
+  /// member knows what every other knew. Returns the step after them.
+  uint32_t runCollective(uint32_t I);
+  /// A collective id in two separate runs would deadlock: its members
+  /// would wait for each other at different points.
+  void checkCollectivesContiguous();
+  void checkOutputsWritten();
+
+  const Plan &P;
+  const ProgramSchedule &S;
+  ProblemLog &Log;
+  const size_t N, NumStreams;
+  std::vector<bool> Written;
+  std::vector<int64_t> RecordedAt; ///< Per event, the step that records it.
+  std::vector<uint32_t> Pos;       ///< Per step, its place on its stream.
+  std::vector<std::vector<uint32_t>> Clock;      ///< Per stream.
+  std::vector<std::vector<uint32_t>> EventClock; ///< Per event.
+  /// Per buffer root: every step that touched it, and the last writer.
+  llvm::DenseMap<uint32_t, std::vector<uint32_t>> Accesses;
+  llvm::DenseMap<uint32_t, uint32_t> Writer;
+  /// Per device: arena bytes [begin, end) -> the buffer that holds them.
+  std::vector<std::map<uint64_t, std::pair<uint64_t, uint32_t>>> Occupant;
+  std::set<uint32_t> Placed;
+};
+
+ProgramChecker::ProgramChecker(const Plan &P, const ProgramSchedule &S,
+                               ProblemLog &Log)
+    : P(P), S(S), Log(Log), N(S.Steps.size()), NumStreams(P.Streams.size()),
+      Written(P.Buffers.size(), false), RecordedAt(S.NumEvents, -1), Pos(N),
+      Clock(NumStreams, std::vector<uint32_t>(NumStreams, 0)),
+      EventClock(S.NumEvents), Occupant(P.Devices.size()) {
+  std::vector<uint32_t> Next(NumStreams, 0);
+  for (size_t I = 0; I < N; ++I)
+    Pos[I] = Next[S.Steps[I].Stream]++;
+}
+
+void ProgramChecker::run() {
+  markInputsWritten();
+  for (uint32_t I = 0; I < N;) {
+    if (S.Steps[I].Collective) {
+      I = runCollective(I);
+      continue;
+    }
+    runStep(I++);
+  }
+  checkCollectivesContiguous();
+  checkOutputsWritten();
+}
+
+void ProgramChecker::markInputsWritten() {
   for (uint32_t I = 0; I < P.Buffers.size(); ++I) {
     const Buffer &B = P.Buffers[I];
     if (B.Kind == BufferKind::Weight || B.Kind == BufferKind::KVCache)
@@ -305,215 +417,199 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
                 "program '{3}'",
                 V.Name, S.Name, buf(B), Buf.Program);
     }
+}
 
-  // Events: each recorded once, before any wait on it.
-  std::vector<int64_t> RecordedAt(S.NumEvents, -1);
-  // Happens-before: a vector clock per stream (steps done on each
-  // stream), and the clock each recorded event carries.
-  std::vector<uint32_t> Pos(N);
-  std::vector<std::vector<uint32_t>> Clock(
-      NumStreams, std::vector<uint32_t>(NumStreams, 0));
-  std::vector<std::vector<uint32_t>> EventClock(S.NumEvents);
-  {
-    std::vector<uint32_t> Next(NumStreams, 0);
-    for (size_t I = 0; I < N; ++I)
-      Pos[I] = S.Steps[I].Stream < NumStreams ? Next[S.Steps[I].Stream]++ : 0;
-  }
-  auto happensBefore = [&](uint32_t Earlier, const std::vector<uint32_t> &C) {
-    return C[S.Steps[Earlier].Stream] > Pos[Earlier];
-  };
-
-  // Accesses per buffer root: every (stream, step) that touched it, for
-  // the memory-reuse check; and the last writer.
-  llvm::DenseMap<uint32_t, std::vector<uint32_t>> Accesses;
-  llvm::DenseMap<uint32_t, uint32_t> Writer;
-  // Previous occupant of arena bytes per device (program S only).
-  std::vector<std::map<uint64_t, std::pair<uint64_t, uint32_t>>> Occupant(
-      P.Devices.size());
-  std::set<uint32_t> Placed;
-
-  auto wait = [&](uint32_t I, std::vector<uint32_t> &C) {
-    for (uint32_t E : S.Steps[I].Waits) {
-      if (RecordedAt[E] < 0) {
-        problem("{0} waits for event {1}, which no earlier step records",
-                step(S, I), E);
-        continue;
-      }
-      for (size_t K = 0; K < NumStreams; ++K)
-        C[K] = std::max(C[K], EventClock[E][K]);
-    }
-  };
-  auto checkStep = [&](uint32_t I, const std::vector<uint32_t> &C) {
-    const Step &St = S.Steps[I];
-    unsigned Dev = deviceOf(St.Stream);
-    bool Transfer = isTransfer(St.Op);
-    if (Transfer != (P.Streams[St.Stream].Kind == StreamKind::Copy))
-      problem("{0}: {1} steps run on {2} streams", step(S, I),
-              getKindName(St.Op), Transfer ? "copy" : "compute");
-    for (uint32_t In : St.Inputs) {
-      uint32_t R = root(In);
-      const Buffer &B = P.Buffers[R];
-      if (!Written[R])
-        problem("{0} reads {1} before any step writes it", step(S, I), buf(In));
-      if (!Transfer && !(B.Where == Location::device(Dev)))
-        problem("{0} reads {1}, which is on {2}", step(S, I), buf(In),
-                where(B.Where));
-      if (B.Region == RegionKind::Arena && B.Program != S.Name)
-        problem("{0} reads {1} of program '{2}'", step(S, I), buf(In),
-                B.Program);
-      if (B.Region == RegionKind::Arena && B.Live &&
-          (I < B.Live->First || I > B.Live->Last))
-        problem("{0} reads {1} outside its live range [{2}, {3}]", step(S, I),
-                buf(In), B.Live->First, B.Live->Last);
-      if (auto W = Writer.find(R); W != Writer.end() &&
-                                   S.Steps[W->second].Stream != St.Stream &&
-                                   !happensBefore(W->second, C))
-        problem("{0} reads {1}, written by {2}, without waiting for it",
-                step(S, I), buf(In), step(S, W->second));
-    }
-    for (uint32_t Out : St.Outputs) {
-      uint32_t R = root(Out);
-      const Buffer &B = P.Buffers[R];
-      if (!(B.Where == Location::device(Dev)))
-        problem("{0} writes {1}, which is on {2}", step(S, I), buf(Out),
-                where(B.Where));
-      if (B.Kind == BufferKind::Weight)
-        problem("{0} writes weight {1}", step(S, I), buf(Out));
-      if (B.Region == RegionKind::Arena && B.Program != S.Name)
-        problem("{0} writes {1} of program '{2}'", step(S, I), buf(Out),
-                B.Program);
-      if (B.Region == RegionKind::Arena && B.Live &&
-          (I < B.Live->First || I > B.Live->Last))
-        problem("{0} writes {1} outside its live range [{2}, {3}]", step(S, I),
-                buf(Out), B.Live->First, B.Live->Last);
-      // Writing over what another stream still reads: an in-place update
-      // after a read on another stream.
-      if (auto A = Accesses.find(R); A != Accesses.end())
-        for (uint32_t Prev : A->second)
-          if (S.Steps[Prev].Stream != St.Stream && !happensBefore(Prev, C)) {
-            problem("{0} writes {1}, which {2} also touches, without waiting "
-                    "for it",
-                    step(S, I), buf(Out), step(S, Prev));
-            break;
-          }
-      // First write of arena bytes: whatever held them before must be done
-      // on every stream that touched it.
-      if (B.Region == RegionKind::Arena && B.Program == S.Name && B.Bytes &&
-          B.Where.isDevice() && Placed.insert(R).second) {
-        auto &Map = Occupant[B.Where.Device];
-        uint64_t Begin = B.Offset, End = B.Offset + B.Bytes;
-        auto It = Map.upper_bound(Begin);
-        if (It != Map.begin())
-          --It;
-        std::set<uint32_t> Checked;
-        for (; It != Map.end() && It->first < End; ++It) {
-          if (It->second.first <= Begin)
-            continue;
-          uint32_t Old = It->second.second;
-          if (!Checked.insert(Old).second)
-            continue;
-          for (uint32_t Prev : Accesses[Old])
-            if (S.Steps[Prev].Stream != St.Stream && !happensBefore(Prev, C)) {
-              problem("{0} writes {1} over the bytes of {2}, which {3} "
-                      "touched, without waiting for it",
-                      step(S, I), buf(Out), buf(Old), step(S, Prev));
-              break;
-            }
-        }
-        // Record R as the occupant of [Begin, End): trim what it covers.
-        std::vector<std::pair<uint64_t, std::pair<uint64_t, uint32_t>>> Keep;
-        auto From = Map.upper_bound(Begin);
-        if (From != Map.begin())
-          --From;
-        while (From != Map.end() && From->first < End) {
-          auto [OBegin, Rest] = *From;
-          auto [OEnd, OBuf] = Rest;
-          From = Map.erase(From);
-          if (OEnd <= Begin) {
-            Keep.push_back({OBegin, {OEnd, OBuf}});
-            continue;
-          }
-          if (OBegin < Begin)
-            Keep.push_back({OBegin, {Begin, OBuf}});
-          if (OEnd > End)
-            Keep.push_back({End, {OEnd, OBuf}});
-        }
-        for (auto &K : Keep)
-          Map.insert(K);
-        Map[Begin] = {End, R};
-      }
-    }
-  };
-  auto finishStep = [&](uint32_t I) {
-    const Step &St = S.Steps[I];
-    for (uint32_t In : St.Inputs)
-      Accesses[root(In)].push_back(I);
-    for (uint32_t Out : St.Outputs) {
-      uint32_t R = root(Out);
-      Accesses[R].push_back(I);
-      Writer[R] = I;
-      Written[R] = true;
-    }
-  };
-  auto record = [&](uint32_t I, const std::vector<uint32_t> &C) {
-    const Step &St = S.Steps[I];
-    if (!St.Record)
-      return;
-    if (RecordedAt[*St.Record] >= 0)
-      return problem("{0} records event {1}, already recorded by step {2}",
-                     step(S, I), *St.Record, RecordedAt[*St.Record]);
-    RecordedAt[*St.Record] = I;
-    EventClock[*St.Record] = C;
-  };
-
-  for (uint32_t I = 0; I < N;) {
-    const Step &St = S.Steps[I];
-    if (!St.Collective) {
-      std::vector<uint32_t> &C = Clock[St.Stream];
-      wait(I, C);
-      checkStep(I, C);
-      C[St.Stream] = Pos[I] + 1;
-      record(I, C);
-      finishStep(I);
-      ++I;
+void ProgramChecker::wait(uint32_t I, std::vector<uint32_t> &C) {
+  for (uint32_t E : S.Steps[I].Waits) {
+    if (RecordedAt[E] < 0) {
+      problem("{0} waits for event {1}, which no earlier step records", step(I),
+              E);
       continue;
     }
-    uint32_t End = I;
-    std::set<unsigned> Members;
-    while (End < N && S.Steps[End].Collective == St.Collective) {
-      if (!Members.insert(deviceOf(S.Steps[End].Stream)).second)
-        problem("{0} is a second step of collective {1} on device {2}",
-                step(S, End), *St.Collective, deviceOf(S.Steps[End].Stream));
-      if (S.Steps[End].Op != St.Op)
-        problem("{0} is part of collective {1} but is {2}, not {3}",
-                step(S, End), *St.Collective, getKindName(S.Steps[End].Op),
-                getKindName(St.Op));
-      ++End;
-    }
-    if (const std::vector<int64_t> *Ds = St.Attrs.getInts("devices"))
-      if (Ds->size() != End - I)
-        problem("{0}: collective {1} has {2} member steps in a row but names "
-                "{3} devices",
-                step(S, I), *St.Collective, End - I, Ds->size());
-    std::vector<uint32_t> Joint(NumStreams, 0);
-    for (uint32_t J = I; J < End; ++J) {
-      std::vector<uint32_t> &C = Clock[S.Steps[J].Stream];
-      wait(J, C);
-      checkStep(J, C);
-      for (size_t K = 0; K < NumStreams; ++K)
-        Joint[K] = std::max(Joint[K], C[K]);
-    }
-    for (uint32_t J = I; J < End; ++J) {
-      std::vector<uint32_t> &C = Clock[S.Steps[J].Stream];
-      C = Joint;
-      C[S.Steps[J].Stream] = Pos[J] + 1;
-      record(J, C);
-      finishStep(J);
-    }
-    I = End;
+    for (size_t K = 0; K < NumStreams; ++K)
+      C[K] = std::max(C[K], EventClock[E][K]);
   }
-  // A collective id seen in two separate runs would deadlock: its members
-  // would wait for each other at different points.
+}
+
+void ProgramChecker::checkReads(uint32_t I, const std::vector<uint32_t> &C) {
+  const Step &St = S.Steps[I];
+  bool Transfer = isTransfer(St.Op);
+  if (Transfer != (P.Streams[St.Stream].Kind == StreamKind::Copy))
+    problem("{0}: {1} steps run on {2} streams", step(I), getKindName(St.Op),
+            Transfer ? "copy" : "compute");
+  for (uint32_t In : St.Inputs) {
+    uint32_t R = root(In);
+    const Buffer &B = P.Buffers[R];
+    if (!Written[R])
+      problem("{0} reads {1} before any step writes it", step(I), buf(In));
+    if (!Transfer && !(B.Where == Location::device(deviceOf(I))))
+      problem("{0} reads {1}, which is on {2}", step(I), buf(In),
+              describeLocation(B.Where));
+    if (B.Region == RegionKind::Arena && B.Program != S.Name)
+      problem("{0} reads {1} of program '{2}'", step(I), buf(In), B.Program);
+    if (B.Region == RegionKind::Arena && B.Live &&
+        (I < B.Live->First || I > B.Live->Last))
+      problem("{0} reads {1} outside its live range [{2}, {3}]", step(I),
+              buf(In), B.Live->First, B.Live->Last);
+    if (auto W = Writer.find(R); W != Writer.end() &&
+                                 S.Steps[W->second].Stream != St.Stream &&
+                                 !happensBefore(W->second, C))
+      problem("{0} reads {1}, written by {2}, without waiting for it", step(I),
+              buf(In), step(W->second));
+  }
+}
+
+void ProgramChecker::checkWrites(uint32_t I, const std::vector<uint32_t> &C) {
+  const Step &St = S.Steps[I];
+  for (uint32_t Out : St.Outputs) {
+    uint32_t R = root(Out);
+    const Buffer &B = P.Buffers[R];
+    if (!(B.Where == Location::device(deviceOf(I))))
+      problem("{0} writes {1}, which is on {2}", step(I), buf(Out),
+              describeLocation(B.Where));
+    if (B.Kind == BufferKind::Weight)
+      problem("{0} writes weight {1}", step(I), buf(Out));
+    if (B.Region == RegionKind::Arena && B.Program != S.Name)
+      problem("{0} writes {1} of program '{2}'", step(I), buf(Out), B.Program);
+    if (B.Region == RegionKind::Arena && B.Live &&
+        (I < B.Live->First || I > B.Live->Last))
+      problem("{0} writes {1} outside its live range [{2}, {3}]", step(I),
+              buf(Out), B.Live->First, B.Live->Last);
+    // Writing over what another stream still reads: an in-place update
+    // after a read on another stream.
+    if (auto A = Accesses.find(R); A != Accesses.end())
+      for (uint32_t Prev : A->second)
+        if (S.Steps[Prev].Stream != St.Stream && !happensBefore(Prev, C)) {
+          problem("{0} writes {1}, which {2} also touches, without waiting "
+                  "for it",
+                  step(I), buf(Out), step(Prev));
+          break;
+        }
+    if (B.Region == RegionKind::Arena && B.Program == S.Name && B.Bytes &&
+        B.Where.isDevice() && Placed.insert(R).second)
+      claimArenaBytes(I, Out, C);
+  }
+}
+
+void ProgramChecker::claimArenaBytes(uint32_t I, uint32_t Out,
+                                     const std::vector<uint32_t> &C) {
+  const uint32_t R = root(Out);
+  const Buffer &B = P.Buffers[R];
+  const Step &St = S.Steps[I];
+  auto &Map = Occupant[B.Where.Device];
+  uint64_t Begin = B.Offset, End = B.Offset + B.Bytes;
+  auto It = Map.upper_bound(Begin);
+  if (It != Map.begin())
+    --It;
+  std::set<uint32_t> Checked;
+  for (; It != Map.end() && It->first < End; ++It) {
+    if (It->second.first <= Begin)
+      continue;
+    uint32_t Old = It->second.second;
+    if (!Checked.insert(Old).second)
+      continue;
+    for (uint32_t Prev : Accesses[Old])
+      if (S.Steps[Prev].Stream != St.Stream && !happensBefore(Prev, C)) {
+        problem("{0} writes {1} over the bytes of {2}, which {3} touched, "
+                "without waiting for it",
+                step(I), buf(Out), buf(Old), step(Prev));
+        break;
+      }
+  }
+  // Record R as the occupant of [Begin, End): trim what it covers.
+  std::vector<std::pair<uint64_t, std::pair<uint64_t, uint32_t>>> Keep;
+  auto From = Map.upper_bound(Begin);
+  if (From != Map.begin())
+    --From;
+  while (From != Map.end() && From->first < End) {
+    auto [OBegin, Rest] = *From;
+    auto [OEnd, OBuf] = Rest;
+    From = Map.erase(From);
+    if (OEnd <= Begin) {
+      Keep.push_back({OBegin, {OEnd, OBuf}});
+      continue;
+    }
+    if (OBegin < Begin)
+      Keep.push_back({OBegin, {Begin, OBuf}});
+    if (OEnd > End)
+      Keep.push_back({End, {OEnd, OBuf}});
+  }
+  for (auto &K : Keep)
+    Map.insert(K);
+  Map[Begin] = {End, R};
+}
+
+void ProgramChecker::record(uint32_t I, const std::vector<uint32_t> &C) {
+  const Step &St = S.Steps[I];
+  if (!St.Record)
+    return;
+  if (RecordedAt[*St.Record] >= 0)
+    return problem("{0} records event {1}, already recorded by step {2}",
+                   step(I), *St.Record, RecordedAt[*St.Record]);
+  RecordedAt[*St.Record] = I;
+  EventClock[*St.Record] = C;
+}
+
+void ProgramChecker::finishStep(uint32_t I) {
+  const Step &St = S.Steps[I];
+  for (uint32_t In : St.Inputs)
+    Accesses[root(In)].push_back(I);
+  for (uint32_t Out : St.Outputs) {
+    uint32_t R = root(Out);
+    Accesses[R].push_back(I);
+    Writer[R] = I;
+    Written[R] = true;
+  }
+}
+
+void ProgramChecker::runStep(uint32_t I) {
+  std::vector<uint32_t> &C = Clock[S.Steps[I].Stream];
+  wait(I, C);
+  checkReads(I, C);
+  checkWrites(I, C);
+  C[S.Steps[I].Stream] = Pos[I] + 1;
+  record(I, C);
+  finishStep(I);
+}
+
+uint32_t ProgramChecker::runCollective(uint32_t I) {
+  const Step &St = S.Steps[I];
+  uint32_t End = I;
+  std::set<unsigned> Members;
+  while (End < N && S.Steps[End].Collective == St.Collective) {
+    if (!Members.insert(deviceOf(End)).second)
+      problem("{0} is a second step of collective {1} on device {2}", step(End),
+              *St.Collective, deviceOf(End));
+    if (S.Steps[End].Op != St.Op)
+      problem("{0} is part of collective {1} but is {2}, not {3}", step(End),
+              *St.Collective, getKindName(S.Steps[End].Op), getKindName(St.Op));
+    ++End;
+  }
+  if (const std::vector<int64_t> *Ds = St.Attrs.getInts("devices"))
+    if (Ds->size() != End - I)
+      problem("{0}: collective {1} has {2} member steps in a row but names "
+              "{3} devices",
+              step(I), *St.Collective, End - I, Ds->size());
+  std::vector<uint32_t> Joint(NumStreams, 0);
+  for (uint32_t J = I; J < End; ++J) {
+    std::vector<uint32_t> &C = Clock[S.Steps[J].Stream];
+    wait(J, C);
+    checkReads(J, C);
+    checkWrites(J, C);
+    for (size_t K = 0; K < NumStreams; ++K)
+      Joint[K] = std::max(Joint[K], C[K]);
+  }
+  for (uint32_t J = I; J < End; ++J) {
+    std::vector<uint32_t> &C = Clock[S.Steps[J].Stream];
+    C = Joint;
+    C[S.Steps[J].Stream] = Pos[J] + 1;
+    record(J, C);
+    finishStep(J);
+  }
+  return End;
+}
+
+void ProgramChecker::checkCollectivesContiguous() {
   std::map<uint32_t, uint32_t> RunStart;
   for (uint32_t I = 0; I < N; ++I) {
     const Step &St = S.Steps[I];
@@ -526,8 +622,11 @@ void Verifier::checkProgram(const ProgramSchedule &S) {
     if (!New)
       problem("{0}: collective {1} continues after other steps (it began at "
               "step {2}); its members must be consecutive",
-              step(S, I), *St.Collective, It->second);
+              step(I), *St.Collective, It->second);
   }
+}
+
+void ProgramChecker::checkOutputsWritten() {
   for (const ProgramValue &V : S.Outputs)
     for (uint32_t B : V.Buffers)
       if (!Written[root(B)])
@@ -575,20 +674,10 @@ llvm::Error Verifier::run() {
     checkRegionOverlaps();
     checkArenaOverlaps();
     for (const ProgramSchedule &S : P.Programs)
-      checkProgram(S);
+      ProgramChecker(P, S, Log).run();
     checkCleanups();
   }
-  if (Count == 0)
-    return llvm::Error::success();
-  std::string Msg = llvm::formatv("the plan is not safe to run ({0} "
-                                  "problem{1}):",
-                                  Count, Count == 1 ? "" : "s")
-                        .str();
-  for (const std::string &Line : Problems)
-    Msg += "\n  " + Line;
-  if (Count > Problems.size())
-    Msg += llvm::formatv("\n  ... and {0} more", Count - Problems.size()).str();
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
+  return Log.toError();
 }
 
 } // namespace

@@ -652,19 +652,60 @@ makeJobs(llvm::ArrayRef<LiveInterval> Buffers, IncludeT Include, RoundT Round,
   return Jobs;
 }
 
-} // namespace
+/// One planArena call, in its phases: the jobs are prepared (sizes
+/// rounded, ranks, pressures, time blocks, the lower bound), then packed in
+/// the fixed orderings, in squeaky-wheel rounds and in jittered orderings,
+/// each phase stopping once the arena is at the lower bound. The smallest
+/// arena found wins.
+class ArenaSearcher {
+public:
+  ArenaSearcher(llvm::ArrayRef<LiveInterval> Buffers, uint64_t Alignment,
+                const ArenaSearch &Search)
+      : Search(Search),
+        Jobs(makeJobs(
+            Buffers, [](const LiveInterval &B) { return B.Bytes != 0; },
+            [&](uint64_t Bytes) { return llvm::alignTo(Bytes, Alignment); },
+            Sorted, Scratch)),
+        N(Jobs.size()), NumBlocks(prepare()), Packer(Jobs, NumBlocks) {
+    Result.Offsets.assign(Buffers.size(), 0);
+    Result.Size = NoLimit;
+    Offsets.assign(Buffers.size(), 0);
+  }
 
-llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
-                                          uint64_t Alignment,
-                                          const ArenaSearch &Search) {
-  if (llvm::Error E = checkBuffers(Buffers, Alignment))
-    return E;
-  std::vector<Keyed> Sorted, Scratch, ByLast;
-  std::vector<Job> Jobs = makeJobs(
-      Buffers, [](const LiveInterval &B) { return B.Bytes != 0; },
-      [&](uint64_t Bytes) { return llvm::alignTo(Bytes, Alignment); }, Sorted,
-      Scratch);
-  const size_t N = Jobs.size();
+  ArenaAssignment run() {
+    fixedOrderings();
+    squeakyRounds();
+    jitterRounds();
+    return std::move(Result);
+  }
+
+private:
+  /// Ranks, pressures and the lower bound; returns the time blocks.
+  uint32_t prepare();
+  /// Packs in the order Sorted gives and keeps the result if it is
+  /// smaller. An ordering is dropped once its arena reaches Bound; with
+  /// NoLimit every offset is written, for the next squeaky round.
+  void tryOrder(const llvm::Twine &Name, uint64_t Bound);
+  bool atLowerBound() const { return Result.Size == Result.LowerBound; }
+  void fixedOrderings();
+  void squeakyRounds();
+  void jitterRounds();
+
+  const ArenaSearch &Search;
+  std::vector<Keyed> Sorted, Scratch;
+  std::vector<Job> Jobs;
+  const size_t N;
+  std::vector<uint64_t> Pressure; ///< Per job, for the jittered keys.
+  ArenaAssignment Result;
+  const uint32_t NumBlocks;
+  BestFitPacker Packer;
+  std::vector<uint64_t> Offsets; ///< The last packing's.
+  std::vector<Keyed> BestOrder;  ///< The order that packed Result.
+  size_t Placements = 0;         ///< Of the fixed and squeaky phases.
+};
+
+uint32_t ArenaSearcher::prepare() {
+  std::vector<Keyed> ByLast;
   sortPositions(
       N, [&](uint32_t P) -> uint64_t { return Jobs[P].Last; }, ByLast, Scratch);
   LiveProfile Profile = liveProfile(Jobs, ByLast);
@@ -672,52 +713,46 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
       N, [&](uint32_t P) { return Jobs[P].Size; }, Sorted, Scratch);
   setRanks(Sorted, [&](uint32_t P, uint32_t Rank) { Jobs[P].SizeRank = Rank; });
   // Jittered rounds need the pressures; they do not run on large programs.
-  std::vector<uint64_t> Pressure = rankPressures(
-      Jobs, Profile, ByLast,
-      Search.JitterRounds != 0 && N <= MaxJitterPlacements, Sorted, Scratch);
-  uint32_t NumBlocks = cutTimeBlocks(Jobs, ByLast);
-  ArenaAssignment Result;
+  Pressure = rankPressures(Jobs, Profile, ByLast,
+                           Search.JitterRounds != 0 && N <= MaxJitterPlacements,
+                           Sorted, Scratch);
   Result.LowerBound = Profile.Peak;
-  Profile = {};
-  ByLast = {};
+  return cutTimeBlocks(Jobs, ByLast);
+}
 
-  Result.Offsets.assign(Buffers.size(), 0);
-  Result.Size = NoLimit;
-  std::vector<uint64_t> Offsets(Buffers.size(), 0);
-  BestFitPacker Packer(Jobs, NumBlocks);
-  // Packs in the order Sorted gives; keeps the result if it is smaller.
-  // An ordering is dropped once its arena reaches the best so far.
-  // With Bound NoLimit every offset is written, for the next squeaky round.
-  std::vector<Keyed> BestOrder;
-  auto Try = [&](const llvm::Twine &Name, uint64_t Bound) {
-    uint64_t Size = Packer.pack(Sorted, Offsets, Bound);
-    if (Size < Result.Size) {
-      Result.Size = Size;
-      Result.Ordering = Name.str();
-      Result.Offsets = Offsets;
-      BestOrder = Sorted;
-    }
-  };
+void ArenaSearcher::tryOrder(const llvm::Twine &Name, uint64_t Bound) {
+  uint64_t Size = Packer.pack(Sorted, Offsets, Bound);
+  if (Size < Result.Size) {
+    Result.Size = Size;
+    Result.Ordering = Name.str();
+    Result.Offsets = Offsets;
+    BestOrder = Sorted;
+  }
+}
+
+void ArenaSearcher::fixedOrderings() {
   // Nothing beats the lower bound: once there, the search stops.
-  size_t Placements = 0;
   for (const Ordering &O : Orderings) {
-    if (Result.Size == Result.LowerBound ||
+    if (atLowerBound() ||
         (Placements != 0 && Placements + N > Search.MaxPlacements))
       break;
     sortPositions(
         N, [&](uint32_t P) { return O.Key(Jobs[P]); }, Sorted, Scratch);
-    Try(O.Name, Result.Size);
+    tryOrder(O.Name, Result.Size);
     Placements += Packer.placed();
   }
-  // Squeaky wheel: the buffers that ended above the lower bound go first in
-  // the next round, the others keeping their order. Where one layer of a
-  // long repeating program differs from the rest (the last, say), the size
-  // orderings place its buffers in an order that suits the other layers
-  // and leave one of them no gap; placed first, it takes one and the rest
-  // fit around it. One round takes every preset's programs to the bound.
-  for (unsigned R = 0; R < Search.SqueakyRounds && !BestOrder.empty() &&
-                       Result.Size != Result.LowerBound &&
-                       Placements + N <= Search.MaxPlacements;
+}
+
+void ArenaSearcher::squeakyRounds() {
+  // The buffers that ended above the lower bound go first in the next
+  // round, the others keeping their order. Where one layer of a long
+  // repeating program differs from the rest (the last, say), the size
+  // orderings place its buffers in an order that suits the other layers and
+  // leave one of them no gap; placed first, it takes one and the rest fit
+  // around it. One round takes every preset's programs to the bound.
+  for (unsigned R = 0;
+       R < Search.SqueakyRounds && !BestOrder.empty() && !atLowerBound() &&
+       Placements + N <= Search.MaxPlacements;
        ++R) {
     if (R == 0)
       Sorted = BestOrder;
@@ -727,13 +762,15 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
       return Last[J.Index] + J.Size > Result.LowerBound;
     };
     std::stable_partition(Sorted.begin(), Sorted.end(), High);
-    Try("squeaky-" + llvm::Twine(R), NoLimit);
+    tryOrder("squeaky-" + llvm::Twine(R), NoLimit);
     Placements += Packer.placed();
   }
-  Placements = 0;
+}
+
+void ArenaSearcher::jitterRounds() {
+  size_t Jittered = 0;
   for (unsigned R = 0; R < Search.JitterRounds; ++R) {
-    if (Result.Size == Result.LowerBound ||
-        Placements + N > MaxJitterPlacements)
+    if (atLowerBound() || Jittered + N > MaxJitterPlacements)
       break;
     sortPositions(
         N,
@@ -741,10 +778,19 @@ llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
           return jitterKey(R, Jobs[P].Index, Jobs[P].Size, Pressure[P]);
         },
         Sorted, Scratch);
-    Try("jitter-" + llvm::Twine(R), Result.Size);
-    Placements += Packer.placed();
+    tryOrder("jitter-" + llvm::Twine(R), Result.Size);
+    Jittered += Packer.placed();
   }
-  return Result;
+}
+
+} // namespace
+
+llvm::Expected<ArenaAssignment> planArena(llvm::ArrayRef<LiveInterval> Buffers,
+                                          uint64_t Alignment,
+                                          const ArenaSearch &Search) {
+  if (llvm::Error E = checkBuffers(Buffers, Alignment))
+    return E;
+  return ArenaSearcher(Buffers, Alignment, Search).run();
 }
 
 uint64_t arenaLowerBound(llvm::ArrayRef<LiveInterval> Buffers,

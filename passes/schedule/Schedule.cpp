@@ -23,6 +23,8 @@
 
 #include "passes/Placement.h"
 
+#include "ir/OpOperands.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -118,6 +120,20 @@ struct Layout {
 };
 
 /// A value's buffer on one device, in one layout.
+/// What one member of an op's group reads and makes.
+struct MemberPlan {
+  std::vector<Layout> Operands; ///< The layout of each operand.
+  Layout Out;
+  plan::StepAttrs Extra;    ///< Attributes of this member's step.
+  std::vector<size_t> Skip; ///< Operands this member does not read.
+};
+
+/// The group an op runs on, and each member's part.
+struct OpPlan {
+  std::vector<unsigned> Devices;
+  std::vector<MemberPlan> Members;
+};
+
 struct Instance {
   unsigned Device;
   Layout L;
@@ -202,7 +218,34 @@ private:
   llvm::Error allReduce(ir::ValueId V, uint32_t Group, uint32_t Slot);
   llvm::Error allGather(ir::ValueId V, int Axis, uint32_t Group, uint32_t Slot);
 
+  // Ops: where each runs, in which layouts, and its steps.
+  const SharedHome *homeOf(ir::ValueId V) const;
+  /// V's home when it is split over a group, which decides where the op
+  /// runs.
+  const SharedHome *splitHomeOf(ir::ValueId V) const;
+  /// Devices, or where weight W is if a fallback moved it whole away from
+  /// the op's one device.
+  std::vector<unsigned> followWholeWeight(ir::ValueId W,
+                                          std::vector<unsigned> Devices) const;
+  llvm::Expected<std::vector<unsigned>> placedDevices(const ir::Op &Op) const;
+  template <typename Fn>
+  OpPlan eachMember(const ir::Op &Op, std::vector<unsigned> Devices, Fn Each);
   llvm::Error processOp(size_t OpIndex);
+  llvm::Error passAllReduce(const ir::Op &Op, llvm::ArrayRef<unsigned> Devices,
+                            uint32_t Before);
+  llvm::Expected<OpPlan> planOp(const ir::Op &Op,
+                                std::vector<unsigned> Devices);
+  OpPlan planMatMul(const ir::Op &Op, std::vector<unsigned> Devices);
+  OpPlan planEmbedding(const ir::Op &Op, std::vector<unsigned> Devices);
+  llvm::Expected<OpPlan> planCacheOp(const ir::Op &Op,
+                                     std::vector<unsigned> Devices);
+  /// The devices holding some of a moe_experts op's experts, and Placed if
+  /// some are offloaded (they are staged there).
+  std::vector<unsigned> expertHolders(const ir::Op &Op, unsigned Placed) const;
+  OpPlan planExperts(const ir::Op &Op, std::vector<unsigned> Devices);
+  OpPlan planElementwise(const ir::Op &Op, std::vector<unsigned> Devices);
+  /// One step per member of Plan's group.
+  llvm::Error emitMembers(size_t OpIndex, const ir::Op &Op, const OpPlan &Plan);
   /// The layout an elementwise-like op keeps: Operand's split over Group
   /// at Member when it has one on that device, else whole.
   Layout keptLayout(ir::ValueId Operand, uint32_t Group, uint32_t Member,
@@ -763,13 +806,38 @@ plan::StepAttrs ScheduleBuilder::opAttrs(const ir::Op &O) const {
   return A;
 }
 
-llvm::Error ScheduleBuilder::processOp(size_t K) {
-  CurrentOp = K;
-  const ir::Op &Op = G.getOp(Order[K]);
-  const ir::ValueId Result = Op.Result;
-  const std::string &Name = G.getValue(Result).Name;
-  const uint32_t Before = beforeSlot(K), After = afterSlot(K);
-  std::optional<int64_t> Layer = Op.Attrs.getInt(ir::AttrKeys::Layer);
+const SharedHome *ScheduleBuilder::homeOf(ir::ValueId V) const {
+  // An in-place update's result is the cache it updated.
+  while (!G.getValue(V).isDeclared()) {
+    const ir::Op &Def = G.getOp(G.getValue(V).Def);
+    int Aliased = ir::getOpInfo(Def.Kind).AliasedOperand;
+    if (Aliased < 0)
+      return nullptr;
+    V = Def.Operands[Aliased];
+  }
+  return G.getValue(V).isShared() ? HomeOf[V] : nullptr;
+}
+
+const SharedHome *ScheduleBuilder::splitHomeOf(ir::ValueId V) const {
+  const SharedHome *H = homeOf(V);
+  return H && H->Where == plan::Location::Kind::Device && H->isSplit()
+             ? H
+             : nullptr;
+}
+
+std::vector<unsigned>
+ScheduleBuilder::followWholeWeight(ir::ValueId W,
+                                   std::vector<unsigned> Devices) const {
+  const SharedHome *H = homeOf(W);
+  if (Devices.size() != 1 || !H || H->Where != plan::Location::Kind::Device ||
+      H->isSplit() || llvm::is_contained(H->Devices, Devices[0]))
+    return Devices;
+  return {H->Devices[0]};
+}
+
+llvm::Expected<std::vector<unsigned>>
+ScheduleBuilder::placedDevices(const ir::Op &Op) const {
+  const std::string &Name = G.getValue(Op.Result).Name;
   Placement Where = getPlacement(Op.Attrs);
   if (Where.Where != Placement::Kind::Devices)
     return scheduleError("op %" + Name + " (" + ir::getOpName(Op.Kind) +
@@ -778,307 +846,327 @@ llvm::Error ScheduleBuilder::processOp(size_t K) {
     if (D >= P.Devices.size())
       return scheduleError("op %" + Name + " is placed on device " +
                            llvm::Twine(D) + ", which does not exist");
+  return std::vector<unsigned>(Where.Devices.begin(), Where.Devices.end());
+}
 
-  auto homeOf = [&](ir::ValueId V) -> const SharedHome * {
-    // An in-place update's result is the cache it updated.
-    while (!G.getValue(V).isDeclared()) {
-      const ir::Op &Def = G.getOp(G.getValue(V).Def);
-      int Aliased = ir::getOpInfo(Def.Kind).AliasedOperand;
-      if (Aliased < 0)
-        return nullptr;
-      V = Def.Operands[Aliased];
-    }
-    if (!G.getValue(V).isShared())
-      return nullptr;
-    return HomeOf[V];
-  };
-  // A shared operand split over a group decides where the op runs.
-  auto splitHome = [&](ir::ValueId V) -> const SharedHome * {
-    const SharedHome *H = homeOf(V);
-    return H && H->Where == plan::Location::Kind::Device && H->isSplit()
-               ? H
-               : nullptr;
-  };
-  auto wholeOn = [&](ir::ValueId V, unsigned D) {
-    const SharedHome *H = homeOf(V);
-    return H && H->Where == plan::Location::Kind::Device && !H->isSplit() &&
-           llvm::is_contained(H->Devices, D);
-  };
+template <typename Fn>
+OpPlan ScheduleBuilder::eachMember(const ir::Op &Op,
+                                   std::vector<unsigned> Devices, Fn Each) {
+  OpPlan Plan;
+  Plan.Devices = std::move(Devices);
+  uint32_t Grp = groupOf(Plan.Devices);
+  Plan.Members.assign(Plan.Devices.size(), {});
+  for (uint32_t M = 0; M < Plan.Devices.size(); ++M) {
+    Plan.Members[M].Operands.assign(Op.Operands.size(), Layout::full());
+    Each(Grp, M, Plan.Members[M]);
+  }
+  return Plan;
+}
 
-  switch (Op.Kind) {
-  case ir::OpKind::Reshape:
+llvm::Error ScheduleBuilder::processOp(size_t K) {
+  CurrentOp = K;
+  const ir::Op &Op = G.getOp(Order[K]);
+  auto Devices = placedDevices(Op);
+  if (!Devices)
+    return Devices.takeError();
+  if (Op.Kind == ir::OpKind::Reshape)
     return llvm::Error::success(); // a view, made where it is needed
-  case ir::OpKind::AllReduce: {
-    // Partial sums become whole on every member; a value already whole
-    // (nothing was split) passes through.
-    for (unsigned D : Where.Devices) {
-      auto B = require(Op.Operands[0], D, Layout::full(), Before);
-      if (!B)
-        return B.takeError();
-      const Instance *I = findInstance(Op.Operands[0], D, Layout::full());
-      addInstance(Result, D, Layout::full(), *B, I ? I->Slot : Before);
-    }
-    return llvm::Error::success();
-  }
-  default:
-    break;
-  }
+  if (Op.Kind == ir::OpKind::AllReduce)
+    return passAllReduce(Op, *Devices, beforeSlot(K));
+  auto Plan = planOp(Op, std::move(*Devices));
+  if (!Plan)
+    return Plan.takeError();
+  return emitMembers(K, Op, *Plan);
+}
 
-  // The group the op runs on and, per member, the layout of each operand
-  // and of the result.
-  std::vector<unsigned> Devices(Where.Devices.begin(), Where.Devices.end());
-  struct MemberPlan {
-    std::vector<Layout> Operands;
-    Layout Out;
-    plan::StepAttrs Extra;
-    std::vector<size_t> Skip; ///< Operands this member does not read.
-  };
-  std::vector<MemberPlan> Plans;
-  auto forEachMember = [&](auto Fn) {
-    uint32_t Grp = groupOf(Devices);
-    Plans.assign(Devices.size(), {});
-    for (uint32_t M = 0; M < Devices.size(); ++M) {
-      Plans[M].Operands.assign(Op.Operands.size(), Layout::full());
-      Fn(Grp, M, Plans[M]);
-    }
-  };
-  const SharedHome *Pivot = nullptr;
+llvm::Error ScheduleBuilder::passAllReduce(const ir::Op &Op,
+                                           llvm::ArrayRef<unsigned> Devices,
+                                           uint32_t Before) {
+  // Partial sums become whole on every member; a value already whole
+  // (nothing was split) passes through.
+  ir::ValueId In = Op.Operands[0];
+  for (unsigned D : Devices) {
+    auto B = require(In, D, Layout::full(), Before);
+    if (!B)
+      return B.takeError();
+    const Instance *I = findInstance(In, D, Layout::full());
+    addInstance(Op.Result, D, Layout::full(), *B, I ? I->Slot : Before);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<OpPlan> ScheduleBuilder::planOp(const ir::Op &Op,
+                                               std::vector<unsigned> Devices) {
   switch (Op.Kind) {
   case ir::OpKind::MatMul:
+    return planMatMul(Op, std::move(Devices));
   case ir::OpKind::Embedding:
-    Pivot = splitHome(Op.Operands[Op.Kind == ir::OpKind::MatMul ? 1 : 0]);
-    break;
+    return planEmbedding(Op, std::move(Devices));
   case ir::OpKind::KVAppend:
   case ir::OpKind::Attention:
-    Pivot = splitHome(Op.Operands[Op.Kind == ir::OpKind::KVAppend ? 0 : 1]);
-    break;
-  case ir::OpKind::Add:
-  case ir::OpKind::Mul:
-    if (G.getValue(Op.Operands[1]).isShared())
-      Pivot = splitHome(Op.Operands[1]);
-    break;
-  default:
-    break;
-  }
-  if (Pivot)
-    Devices = Pivot->Devices;
-  // An offloaded matrix used by a tensor-parallel group is staged in
-  // shares, split as it would have been on the group.
-  std::optional<int64_t> OffloadedAxis;
-  if (!Pivot && Op.Kind == ir::OpKind::MatMul && Devices.size() > 1)
-    if (const SharedHome *H = homeOf(Op.Operands[1]);
-        H && H->Where != plan::Location::Kind::Device &&
-        G.getValue(Op.Operands[1]).Type.Dims.rank() == 2)
-      OffloadedAxis =
-          isColumnSplitUnderTensorParallel(G.getValue(Op.Operands[1])) ? 1 : 0;
-
-  switch (Op.Kind) {
-  case ir::OpKind::MatMul:
-  case ir::OpKind::Embedding: {
-    bool IsMatMul = Op.Kind == ir::OpKind::MatMul;
-    ir::ValueId W = Op.Operands[IsMatMul ? 1 : 0];
-    if (!Pivot && Devices.size() == 1 && !wholeOn(W, Devices[0])) {
-      // A weight moved whole to another device by a fallback: run the op
-      // there rather than move the weight.
-      const SharedHome *H = homeOf(W);
-      if (H && H->Where == plan::Location::Kind::Device && !H->isSplit())
-        Devices = {H->Devices[0]};
-    }
-    int64_t Rows = G.getValue(W).Type.Dims[0];
-    forEachMember([&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
-      int Last = static_cast<int>(G.getValue(Result).Type.Dims.rank()) - 1;
-      int XLast =
-          static_cast<int>(G.getValue(Op.Operands[0]).Type.Dims.rank()) - 1;
-      if (OffloadedAxis) {
-        MP.Operands[1] =
-            Layout::split(static_cast<int>(*OffloadedAxis), Grp, M);
-        if (*OffloadedAxis == 0) {
-          MP.Out = Layout::split(Last, Grp, M);
-        } else {
-          MP.Operands[0] = Layout::split(XLast, Grp, M);
-          MP.Out = Layout::partial(Grp, M);
-        }
-        return;
-      }
-      if (!Pivot)
-        return;
-      if (!IsMatMul) {
-        // Vocabulary-parallel: each member gathers the rows it holds and
-        // writes zeros for the others; the sum of the parts is the whole.
-        MP.Operands[0] = Layout::split(0, Grp, M);
-        MP.Out = Layout::partial(Grp, M);
-        MP.Extra.set("row_offset", shardRange(Rows, Devices.size(), M).Begin);
-        MP.Extra.set("vocab", Rows);
-        return;
-      }
-      MP.Operands[1] = Layout::split(static_cast<int>(Pivot->Axis), Grp, M);
-      if (Pivot->Axis == 0) {
-        MP.Out = Layout::split(Last, Grp, M);
-      } else {
-        MP.Operands[0] = Layout::split(XLast, Grp, M);
-        MP.Out = Layout::partial(Grp, M);
-      }
-    });
-    break;
-  }
-  case ir::OpKind::KVAppend:
-  case ir::OpKind::Attention: {
-    bool Append = Op.Kind == ir::OpKind::KVAppend;
-    if (!Pivot) {
-      // Runs where its cache is.
-      const SharedHome *H = homeOf(Op.Operands[Append ? 0 : 1]);
-      if (!H || H->Where != plan::Location::Kind::Device)
-        return scheduleError("op %" + Name +
-                             ": its KV cache is not on a "
-                             "device");
-      Devices = {H->Devices[0]};
-    }
-    forEachMember([&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
-      if (!Pivot)
-        return;
-      Layout Heads = Layout::split(2, Grp, M);
-      if (Append) {
-        MP.Operands[0] = Heads;
-        MP.Operands[1] = Heads;
-      } else {
-        MP.Operands[0] = Heads;
-        MP.Operands[1] = Heads;
-        MP.Operands[2] = Heads;
-      }
-      MP.Out = Heads;
-    });
-    break;
-  }
-  case ir::OpKind::MoEExperts: {
-    // Expert parallel: each device holding experts (or shards of them)
-    // computes their contribution; the parts are summed by an all-reduce.
-    std::vector<unsigned> Holders;
-    for (size_t I = 2; I < Op.Operands.size(); ++I)
-      if (const SharedHome *H = homeOf(Op.Operands[I]);
-          H && H->Where == plan::Location::Kind::Device)
-        for (unsigned D : H->Devices)
-          if (!llvm::is_contained(Holders, D))
-            Holders.push_back(D);
-    llvm::sort(Holders);
-    bool Offloaded = false;
-    for (size_t I = 2; I < Op.Operands.size(); ++I)
-      if (const SharedHome *H = homeOf(Op.Operands[I]);
-          H && H->Where != plan::Location::Kind::Device)
-        Offloaded = true;
-    if (Offloaded && !llvm::is_contained(Holders, Devices[0]))
-      Holders.insert(llvm::lower_bound(Holders, Devices[0]), Devices[0]);
-    if (Holders.size() <= 1) {
-      if (!Holders.empty())
-        Devices = Holders;
-      forEachMember([](uint32_t, uint32_t, MemberPlan &) {});
-      break;
-    }
-    Devices = Holders;
-    unsigned Home = Where.Devices[0];
-    forEachMember([&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
-      unsigned D = Devices[M];
-      MP.Out = Layout::partial(Grp, M);
-      std::vector<int64_t> Experts;
-      for (size_t I = 2; I < Op.Operands.size(); I += 3) {
-        bool Here = true;
-        for (size_t J = I; J < I + 3 && J < Op.Operands.size(); ++J) {
-          const SharedHome *H = homeOf(Op.Operands[J]);
-          if (!H || H->Where != plan::Location::Kind::Device) {
-            Here = Here && D == Home; // staged where the op was placed
-            continue;
-          }
-          auto Pos = llvm::find(H->Devices, D);
-          if (Pos == H->Devices.end()) {
-            Here = false;
-            continue;
-          }
-          if (H->isSplit())
-            MP.Operands[J] =
-                Layout::split(static_cast<int>(H->Axis), groupOf(H->Devices),
-                              static_cast<uint32_t>(Pos - H->Devices.begin()));
-        }
-        if (Here)
-          Experts.push_back(static_cast<int64_t>((I - 2) / 3));
-        else
-          for (size_t J = I; J < I + 3 && J < Op.Operands.size(); ++J)
-            MP.Skip.push_back(J);
-      }
-      MP.Extra.set("experts", Experts);
-    });
-    break;
-  }
+    return planCacheOp(Op, std::move(Devices));
+  case ir::OpKind::MoEExperts:
+    return planExperts(Op, std::move(Devices));
   case ir::OpKind::Add:
   case ir::OpKind::Mul:
   case ir::OpKind::SiLUMul:
   case ir::OpKind::RoPE:
   case ir::OpKind::Softmax:
-  case ir::OpKind::Slice: {
-    bool Binary = Op.Kind == ir::OpKind::Add || Op.Kind == ir::OpKind::Mul ||
-                  Op.Kind == ir::OpKind::SiLUMul;
-    int Rank = static_cast<int>(G.getValue(Result).Type.Dims.rank());
-    std::optional<int64_t> SliceAxis = Op.Attrs.getInt("axis");
-    forEachMember([&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
-      Layout L;
-      if (Pivot) {
-        L = Layout::split(Rank - 1, Grp, M);
-      } else if (Devices.size() > 1) {
-        L = keptLayout(Op.Operands[0], Grp, M,
-                       Op.Kind != ir::OpKind::RoPE &&
-                           Op.Kind != ir::OpKind::Softmax);
-        if (Op.Kind == ir::OpKind::Slice && L.K == Layout::Split && SliceAxis &&
-            L.Axis == *SliceAxis)
-          L = Layout::full();
-      }
-      MP.Operands[0] = L;
-      MP.Out = L;
-      if (Binary)
-        MP.Operands[1] =
-            Pivot ? Layout::split(0, Grp, M)
-                  : broadcastLayout(Op.Operands[0], Op.Operands[1], L);
-    });
-    break;
-  }
+  case ir::OpKind::Slice:
+    return planElementwise(Op, std::move(Devices));
   default:
     // Everything else (norms, argmax, routing, MLA) needs whole inputs and
     // makes a whole result on each device of its group.
-    forEachMember([](uint32_t, uint32_t, MemberPlan &) {});
-    break;
+    return eachMember(Op, std::move(Devices),
+                      [](uint32_t, uint32_t, MemberPlan &) {});
   }
+}
 
-  // One step per member.
+OpPlan ScheduleBuilder::planMatMul(const ir::Op &Op,
+                                   std::vector<unsigned> Devices) {
+  using namespace ir::MatMulOperand;
+  ir::ValueId W = Op.Operands[Weight];
+  // A weight split over a group runs the op there: split by rows, each
+  // member makes its slice of the result from the whole input; by columns,
+  // an addend of the result from its slice of the input.
+  std::optional<int64_t> Axis;
+  if (const SharedHome *Pivot = splitHomeOf(W)) {
+    Devices = Pivot->Devices;
+    Axis = Pivot->Axis;
+  } else if (Devices.size() > 1) {
+    // An offloaded matrix used by a tensor-parallel group is staged in
+    // shares, split as it would have been on the group.
+    if (const SharedHome *H = homeOf(W);
+        H && H->Where != plan::Location::Kind::Device &&
+        G.getValue(W).Type.Dims.rank() == 2)
+      Axis = isColumnSplitUnderTensorParallel(G.getValue(W)) ? 1 : 0;
+  } else {
+    // A weight moved whole to another device by a fallback: run the op
+    // there rather than move the weight.
+    Devices = followWholeWeight(W, std::move(Devices));
+  }
+  int Last = static_cast<int>(G.getValue(Op.Result).Type.Dims.rank()) - 1;
+  int InLast =
+      static_cast<int>(G.getValue(Op.Operands[Input]).Type.Dims.rank()) - 1;
+  return eachMember(
+      Op, std::move(Devices), [&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
+        if (!Axis)
+          return;
+        MP.Operands[Weight] = Layout::split(static_cast<int>(*Axis), Grp, M);
+        if (*Axis == 0) {
+          MP.Out = Layout::split(Last, Grp, M);
+        } else {
+          MP.Operands[Input] = Layout::split(InLast, Grp, M);
+          MP.Out = Layout::partial(Grp, M);
+        }
+      });
+}
+
+OpPlan ScheduleBuilder::planEmbedding(const ir::Op &Op,
+                                      std::vector<unsigned> Devices) {
+  using namespace ir::EmbeddingOperand;
+  ir::ValueId T = Op.Operands[Table];
+  const SharedHome *Pivot = splitHomeOf(T);
+  Devices = Pivot ? Pivot->Devices : followWholeWeight(T, std::move(Devices));
+  int64_t Rows = G.getValue(T).Type.Dims[0];
+  unsigned N = Devices.size();
+  return eachMember(Op, std::move(Devices),
+                    [&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
+                      if (!Pivot)
+                        return;
+                      // Vocabulary-parallel: each member gathers the rows it
+                      // holds and writes zeros for the others; the sum of
+                      // the parts is the whole.
+                      MP.Operands[Table] = Layout::split(0, Grp, M);
+                      MP.Out = Layout::partial(Grp, M);
+                      MP.Extra.set("row_offset", shardRange(Rows, N, M).Begin);
+                      MP.Extra.set("vocab", Rows);
+                    });
+}
+
+llvm::Expected<OpPlan>
+ScheduleBuilder::planCacheOp(const ir::Op &Op, std::vector<unsigned> Devices) {
+  bool Append = Op.Kind == ir::OpKind::KVAppend;
+  ir::ValueId Cache = Op.Operands[Append ? ir::KVAppendOperand::Cache
+                                         : ir::AttentionOperand::Keys];
+  const SharedHome *Pivot = splitHomeOf(Cache);
+  if (Pivot) {
+    Devices = Pivot->Devices;
+  } else {
+    // Runs where its cache is.
+    const SharedHome *H = homeOf(Cache);
+    if (!H || H->Where != plan::Location::Kind::Device)
+      return scheduleError("op %" + G.getValue(Op.Result).Name +
+                           ": its KV cache is not on a device");
+    Devices = {H->Devices[0]};
+  }
+  // A cache split by KV heads splits the queries, the new keys and values
+  // and the result by heads alike: [batch, tokens, heads, head size].
+  constexpr int HeadAxis = 2;
+  return eachMember(Op, std::move(Devices),
+                    [&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
+                      if (!Pivot)
+                        return;
+                      Layout Heads = Layout::split(HeadAxis, Grp, M);
+                      if (Append) {
+                        MP.Operands[ir::KVAppendOperand::Cache] = Heads;
+                        MP.Operands[ir::KVAppendOperand::New] = Heads;
+                      } else {
+                        MP.Operands[ir::AttentionOperand::Queries] = Heads;
+                        MP.Operands[ir::AttentionOperand::Keys] = Heads;
+                        MP.Operands[ir::AttentionOperand::Values] = Heads;
+                      }
+                      MP.Out = Heads;
+                    });
+}
+
+std::vector<unsigned> ScheduleBuilder::expertHolders(const ir::Op &Op,
+                                                     unsigned Placed) const {
+  std::vector<unsigned> Holders;
+  bool Offloaded = false;
+  for (size_t I = ir::MoEExpertsOperand::FirstExpert; I < Op.Operands.size();
+       ++I) {
+    const SharedHome *H = homeOf(Op.Operands[I]);
+    if (!H)
+      continue;
+    if (H->Where != plan::Location::Kind::Device) {
+      Offloaded = true;
+      continue;
+    }
+    for (unsigned D : H->Devices)
+      if (!llvm::is_contained(Holders, D))
+        Holders.push_back(D);
+  }
+  // Offloaded experts are staged where the op was placed.
+  if (Offloaded && !llvm::is_contained(Holders, Placed))
+    Holders.push_back(Placed);
+  llvm::sort(Holders);
+  return Holders;
+}
+
+OpPlan ScheduleBuilder::planExperts(const ir::Op &Op,
+                                    std::vector<unsigned> Devices) {
+  // Expert parallel: each device holding experts (or shards of them)
+  // computes their contribution; the parts are summed by an all-reduce.
+  const unsigned Placed = Devices[0];
+  std::vector<unsigned> Holders = expertHolders(Op, Placed);
+  if (Holders.size() <= 1)
+    return eachMember(Op, Holders.empty() ? std::move(Devices) : Holders,
+                      [](uint32_t, uint32_t, MemberPlan &) {});
+  using ir::MoEExpertsOperand::ExpertPart;
+  const ExpertPart Parts[] = {ExpertPart::Gate, ExpertPart::Up,
+                              ExpertPart::Down};
+  return eachMember(Op, Holders, [&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
+    unsigned D = Holders[M];
+    MP.Out = Layout::partial(Grp, M);
+    std::vector<int64_t> Experts;
+    for (unsigned E = 0; E < ir::getNumExperts(Op); ++E) {
+      // The member computes expert E if it holds all of its weights (or
+      // their shards), or stages the offloaded ones.
+      bool Here = true;
+      for (ExpertPart Part : Parts) {
+        unsigned J = ir::getExpertOperand(E, Part);
+        const SharedHome *H = homeOf(Op.Operands[J]);
+        if (!H || H->Where != plan::Location::Kind::Device) {
+          Here = Here && D == Placed;
+          continue;
+        }
+        auto Pos = llvm::find(H->Devices, D);
+        if (Pos == H->Devices.end()) {
+          Here = false;
+          continue;
+        }
+        if (H->isSplit())
+          MP.Operands[J] =
+              Layout::split(static_cast<int>(H->Axis), groupOf(H->Devices),
+                            static_cast<uint32_t>(Pos - H->Devices.begin()));
+      }
+      if (Here)
+        Experts.push_back(E);
+      else
+        for (ExpertPart Part : Parts)
+          MP.Skip.push_back(ir::getExpertOperand(E, Part));
+    }
+    MP.Extra.set("experts", Experts);
+  });
+}
+
+OpPlan ScheduleBuilder::planElementwise(const ir::Op &Op,
+                                        std::vector<unsigned> Devices) {
+  using namespace ir::BinaryOperand;
+  bool Binary = Op.Kind == ir::OpKind::Add || Op.Kind == ir::OpKind::Mul ||
+                Op.Kind == ir::OpKind::SiLUMul;
+  // A split bias (of q, k or v) added or multiplied in decides the group.
+  const SharedHome *Pivot = nullptr;
+  if ((Op.Kind == ir::OpKind::Add || Op.Kind == ir::OpKind::Mul) &&
+      G.getValue(Op.Operands[Right]).isShared())
+    Pivot = splitHomeOf(Op.Operands[Right]);
+  if (Pivot)
+    Devices = Pivot->Devices;
+  int Rank = static_cast<int>(G.getValue(Op.Result).Type.Dims.rank());
+  std::optional<int64_t> SliceAxis = Op.Attrs.getInt("axis");
+  bool Several = Devices.size() > 1;
+  return eachMember(
+      Op, std::move(Devices), [&](uint32_t Grp, uint32_t M, MemberPlan &MP) {
+        // A split flows through unless the op reads along the split axis: rope
+        // and softmax read the whole last axis, a slice its own axis.
+        Layout L;
+        if (Pivot) {
+          L = Layout::split(Rank - 1, Grp, M);
+        } else if (Several) {
+          L = keptLayout(Op.Operands[Left], Grp, M,
+                         Op.Kind != ir::OpKind::RoPE &&
+                             Op.Kind != ir::OpKind::Softmax);
+          if (Op.Kind == ir::OpKind::Slice && L.K == Layout::Split &&
+              SliceAxis && L.Axis == *SliceAxis)
+            L = Layout::full();
+        }
+        MP.Operands[Left] = L;
+        MP.Out = L;
+        if (Binary)
+          MP.Operands[Right] =
+              Pivot ? Layout::split(0, Grp, M)
+                    : broadcastLayout(Op.Operands[Left], Op.Operands[Right], L);
+      });
+}
+
+llvm::Error ScheduleBuilder::emitMembers(size_t K, const ir::Op &Op,
+                                         const OpPlan &Plan) {
+  const std::string &Name = G.getValue(Op.Result).Name;
+  std::optional<int64_t> Layer = Op.Attrs.getInt(ir::AttrKeys::Layer);
   plan::StepAttrs Attrs = opAttrs(Op);
-  for (uint32_t M = 0; M < Devices.size(); ++M) {
-    unsigned D = Devices[M];
-    MemberPlan &MP = Plans[M];
+  int Aliased = ir::getOpInfo(Op.Kind).AliasedOperand;
+  for (uint32_t M = 0; M < Plan.Devices.size(); ++M) {
+    unsigned D = Plan.Devices[M];
+    const MemberPlan &MP = Plan.Members[M];
     std::vector<uint32_t> Inputs;
     for (size_t I = 0; I < Op.Operands.size(); ++I) {
       if (llvm::is_contained(MP.Skip, I))
         continue;
-      auto B = require(Op.Operands[I], D, MP.Operands[I], Before);
+      auto B = require(Op.Operands[I], D, MP.Operands[I], beforeSlot(K));
       if (!B)
         return scheduleError("op %" + Name + " on device " + llvm::Twine(D) +
                              ": " + toString(B.takeError()));
       Inputs.push_back(*B);
     }
     std::vector<uint32_t> Outputs;
-    int Aliased = ir::getOpInfo(Op.Kind).AliasedOperand;
     if (Aliased >= 0) {
       // In place: the result is the operand's buffer.
       Outputs.push_back(Inputs[Aliased]);
-      addInstance(Result, D, MP.Out, Inputs[Aliased], After);
     } else {
       llvm::StringRef By = MP.Out.K == Layout::Partial ? "partial sum"
                            : MP.Out.K == Layout::Split ? "split"
                                                        : "computed";
       auto B =
-          newBuffer(Result, D, MP.Out, plan::BufferKind::Activation, "", By);
+          newBuffer(Op.Result, D, MP.Out, plan::BufferKind::Activation, "", By);
       if (!B)
         return B.takeError();
       Outputs.push_back(*B);
-      addInstance(Result, D, MP.Out, *B, After);
     }
-    plan::Step &S = emit(After, stepOpOf(Op.Kind), Name, computeStream(D),
-                         std::move(Inputs), std::move(Outputs), Layer);
+    addInstance(Op.Result, D, MP.Out, Outputs.front(), afterSlot(K));
+    plan::Step &S =
+        emit(afterSlot(K), stepOpOf(Op.Kind), Name, computeStream(D),
+             std::move(Inputs), std::move(Outputs), Layer);
     S.Attrs = Attrs;
     for (const auto &[Key, V] : MP.Extra.Values)
       S.Attrs.set(Key, V);
