@@ -49,6 +49,8 @@ struct LayerInfo {
   uint64_t KVBytes = 0;            ///< KV caches alone.
 };
 
+struct StageCosts;
+
 /// A candidate division of the cluster into stages, with its layers.
 struct StagePlan {
   unsigned TP = 1;
@@ -76,6 +78,11 @@ private:
   /// Seconds layer L's decode ops take on a stage of TP devices like D.
   double layerSeconds(const ir::Graph &G, unsigned L,
                       const std::vector<unsigned> &Stage) const;
+  std::vector<std::vector<unsigned>> makeStages(unsigned TP) const;
+  StageCosts stageCosts(const ir::Graph &G, const StagePlan &SP) const;
+  double predictDecode(const ir::Graph &G, const StagePlan &SP,
+                       const StageCosts &Costs) const;
+  /// The stages of TP devices each and their layers, balanced.
   StagePlan partition(const ir::Graph &G, unsigned TP) const;
   unsigned maxTensorParallel(const ir::Graph &G) const;
 
@@ -216,18 +223,111 @@ unsigned PlaceLayersPass::maxTensorParallel(const ir::Graph &) const {
   return Best;
 }
 
-StagePlan PlaceLayersPass::partition(const ir::Graph &G, unsigned TP) const {
-  StagePlan SP;
-  SP.TP = TP;
+/// What a partition weighs, per stage: the bytes of layers it can hold,
+/// the time each layer takes on it, and the time it spends outside the
+/// layers (the embedding on the first, the head on the last).
+struct StageCosts {
+  std::vector<double> Capacity;
+  std::vector<std::vector<double>> Time; ///< [stage][layer]
+  std::vector<double> Start;
+};
+
+/// Gives layers to stages in order under a time limit: each stage takes
+/// layers while it stays under Limit and within its capacity (Bytes per
+/// layer). Fair also stops each stage at its fair share of the time left
+/// (taking a layer when at least half of it fits under the share), so that
+/// the slack is spread rather than left to the last stages. Returns how
+/// many layers found no stage.
+size_t fillStages(const StageCosts &C, llvm::ArrayRef<uint64_t> Bytes,
+                  double Limit, bool Fair, std::vector<unsigned> &Assign) {
+  const size_t NS = C.Capacity.size(), NL = Bytes.size();
+  Assign.assign(NL, 0);
+  size_t L = 0;
+  for (size_t S = 0; S < NS && L < NL; ++S) {
+    double Share = INFINITY;
+    if (Fair && S + 1 < NS) {
+      double Left = 0;
+      for (size_t K = L; K < NL; ++K)
+        Left += C.Time[S][K];
+      for (size_t K = S; K < NS; ++K)
+        Left += C.Start[K];
+      Share = Left / static_cast<double>(NS - S);
+    }
+    double T = C.Start[S], Mem = 0;
+    for (; L < NL; ++L) {
+      double LayerMem = static_cast<double>(Bytes[L]);
+      if (T + C.Time[S][L] > Limit || Mem + LayerMem > C.Capacity[S] ||
+          T + C.Time[S][L] / 2 > Share)
+        break;
+      T += C.Time[S][L];
+      Mem += LayerMem;
+      Assign[L] = static_cast<unsigned>(S);
+    }
+  }
+  return NL - L;
+}
+
+/// The contiguous layer ranges that minimise the slowest stage's time: a
+/// binary search on the limit, then a fair fill under the smallest limit
+/// every layer fits under. When the devices cannot hold every layer's
+/// weights, the KV caches alone must fit (place-fallbacks offloads
+/// weights); if even they do not, stages fill by memory and the rest goes
+/// to the last stage (verify-placement reports it). Sets Fits.
+std::vector<unsigned> balanceStages(const StageCosts &C,
+                                    llvm::ArrayRef<uint64_t> LayerBytes,
+                                    llvm::ArrayRef<uint64_t> KVBytes,
+                                    bool &Fits) {
+  const size_t NS = C.Capacity.size(), NL = LayerBytes.size();
+  std::vector<unsigned> Assign;
+  llvm::ArrayRef<uint64_t> Bytes = LayerBytes;
+  Fits = fillStages(C, Bytes, INFINITY, false, Assign) == 0;
+  if (!Fits) {
+    Bytes = KVBytes;
+    if (fillStages(C, Bytes, INFINITY, false, Assign) != 0) {
+      size_t Left = fillStages(C, LayerBytes, INFINITY, false, Assign);
+      for (size_t L = NL - Left; L < NL; ++L)
+        Assign[L] = static_cast<unsigned>(NS - 1);
+      return Assign; // No balancing.
+    }
+  }
+  double Hi = *std::max_element(C.Start.begin(), C.Start.end());
+  for (size_t L = 0; L < NL; ++L) {
+    double Worst = 0;
+    for (size_t S = 0; S < NS; ++S)
+      Worst = std::max(Worst, C.Time[S][L]);
+    Hi += Worst;
+  }
+  double Lo = 0;
+  std::vector<unsigned> Trial;
+  for (int Iter = 0; Iter < 60; ++Iter) {
+    double Mid = (Lo + Hi) / 2;
+    (fillStages(C, Bytes, Mid, false, Trial) == 0 ? Hi : Lo) = Mid;
+  }
+  if (fillStages(C, Bytes, Hi, true, Assign) != 0)
+    fillStages(C, Bytes, Hi, false, Assign);
+  return Assign;
+}
+
+std::vector<std::vector<unsigned>>
+PlaceLayersPass::makeStages(unsigned TP) const {
+  std::vector<std::vector<unsigned>> Stages;
   for (size_t I = 0; I < C->size(); I += TP) {
     std::vector<unsigned> Stage(TP);
     std::iota(Stage.begin(), Stage.end(), static_cast<unsigned>(I));
-    SP.Stages.push_back(std::move(Stage));
+    Stages.push_back(std::move(Stage));
   }
+  return Stages;
+}
+
+StageCosts PlaceLayersPass::stageCosts(const ir::Graph &G,
+                                       const StagePlan &SP) const {
   size_t NS = SP.Stages.size(), NL = LayerIds.size();
-  // Per-stage capacity for layers, and per-stage layer times.
-  std::vector<double> Capacity(NS);
-  std::vector<std::vector<double>> Time(NS, std::vector<double>(NL));
+  double TP = static_cast<double>(SP.TP);
+  StageCosts Costs;
+  Costs.Capacity.resize(NS);
+  Costs.Time.resize(NS);
+  Costs.Start.assign(NS, 0);
+  // Stages of the same device kind and size take the same time per layer.
   std::map<std::string, std::vector<double>> TimesByDevice;
   for (size_t S = 0; S < NS; ++S) {
     uint64_t Usable = UINT64_MAX;
@@ -239,10 +339,9 @@ StagePlan PlaceLayersPass::partition(const ir::Graph &G, unsigned TP) const {
       Cap -= static_cast<double>(FirstStageExtra);
     if (S == NS - 1)
       Cap -= static_cast<double>(LastStageExtra);
-    Capacity[S] = std::max(0.0, Cap);
-    // Stages of the same device kind and size take the same time per layer.
+    Costs.Capacity[S] = std::max(0.0, Cap);
     std::string Key =
-        C->Devices[SP.Stages[S][0]].Name + "/" + std::to_string(TP);
+        C->Devices[SP.Stages[S][0]].Name + "/" + std::to_string(SP.TP);
     auto It = TimesByDevice.find(Key);
     if (It == TimesByDevice.end()) {
       std::vector<double> Ts(NL);
@@ -250,125 +349,52 @@ StagePlan PlaceLayersPass::partition(const ir::Graph &G, unsigned TP) const {
         Ts[L] = layerSeconds(G, LayerIds[L], SP.Stages[S]);
       It = TimesByDevice.emplace(Key, std::move(Ts)).first;
     }
-    Time[S] = It->second;
+    Costs.Time[S] = It->second;
     if (ByMemory)
       // "Time" becomes the share of the stage's memory a layer fills.
       for (size_t L = 0; L < NL; ++L)
-        Time[S][L] = static_cast<double>(Layers.at(LayerIds[L]).Bytes) /
-                     std::max(1.0, Capacity[S]);
+        Costs.Time[S][L] = static_cast<double>(Layers.at(LayerIds[L]).Bytes) /
+                           std::max(1.0, Costs.Capacity[S]);
   }
-
   // The first and last stages also run the ops outside the layers.
-  std::vector<double> StartTime(NS, 0);
   if (!ByMemory) {
-    StartTime[0] += edgeSeconds(G, /*First=*/true, SP.Stages[0]);
-    StartTime[NS - 1] += edgeSeconds(G, /*First=*/false, SP.Stages[NS - 1]);
+    Costs.Start[0] += edgeSeconds(G, /*First=*/true, SP.Stages[0]);
+    Costs.Start[NS - 1] += edgeSeconds(G, /*First=*/false, SP.Stages[NS - 1]);
   }
+  return Costs;
+}
 
-  // Greedy fill under a time limit T; returns the layers left over. When
-  // OnlyKV, only the KV caches must fit: the weights may be offloaded.
-  bool OnlyKV = false;
-  auto Fill = [&](double Limit, std::vector<unsigned> &Assign) {
-    Assign.assign(NL, 0);
-    size_t L = 0;
-    for (size_t S = 0; S < NS && L < NL; ++S) {
-      double T = StartTime[S], Mem = 0;
-      while (L < NL) {
-        const LayerInfo &Info = Layers.at(LayerIds[L]);
-        double LayerMem =
-            static_cast<double>(OnlyKV ? Info.KVBytes : Info.Bytes);
-        if (T + Time[S][L] > Limit || Mem + LayerMem > Capacity[S])
-          break;
-        T += Time[S][L];
-        Mem += LayerMem;
-        Assign[L++] = static_cast<unsigned>(S);
-      }
-    }
-    return NL - L;
-  };
-
-  // With the slowest stage's limit found, spread the rest evenly: each
-  // stage stops at its fair share of the time left (taking a layer when at
-  // least half of it fits under the share), so the last stages are not
-  // left with scraps. Fails (leftovers) when the shares do not work out.
-  auto FillFair = [&](double Limit, std::vector<unsigned> &Assign) {
-    Assign.assign(NL, 0);
-    size_t L = 0;
-    for (size_t S = 0; S < NS && L < NL; ++S) {
-      double Left = 0;
-      for (size_t K = L; K < NL; ++K)
-        Left += Time[S][K];
-      for (size_t K = S; K < NS; ++K)
-        Left += StartTime[K];
-      double Share = Left / static_cast<double>(NS - S);
-      double T = StartTime[S], Mem = 0;
-      while (L < NL) {
-        const LayerInfo &Info = Layers.at(LayerIds[L]);
-        double LayerMem =
-            static_cast<double>(OnlyKV ? Info.KVBytes : Info.Bytes);
-        if (T + Time[S][L] > Limit || Mem + LayerMem > Capacity[S] ||
-            (S + 1 < NS && T + Time[S][L] / 2 > Share))
-          break;
-        T += Time[S][L];
-        Mem += LayerMem;
-        Assign[L++] = static_cast<unsigned>(S);
-      }
-    }
-    return NL - L;
-  };
-
-  std::vector<unsigned> Assign;
-  double Hi = *std::max_element(StartTime.begin(), StartTime.end());
-  for (size_t L = 0; L < NL; ++L) {
-    double Worst = 0;
-    for (size_t S = 0; S < NS; ++S)
-      Worst = std::max(Worst, Time[S][L]);
-    Hi += Worst;
-  }
-  if (Fill(INFINITY, Assign) != 0) {
-    // The devices cannot hold every layer's weights. Balance so that at
-    // least the KV caches fit, for place-fallbacks to offload weights; if
-    // even they do not, fill by memory and leave the rest to the last stage
-    // (the fallbacks move what they can, verify-placement reports the rest).
-    SP.Fits = false;
-    OnlyKV = true;
-    if (Fill(INFINITY, Assign) != 0) {
-      OnlyKV = false;
-      size_t Left = Fill(INFINITY, Assign);
-      for (size_t L = NL - Left; L < NL; ++L)
-        Assign[L] = static_cast<unsigned>(NS - 1);
-      Hi = -1; // No balancing.
-    }
-  }
-  if (Hi >= 0) {
-    double Lo = 0;
-    for (int Iter = 0; Iter < 60; ++Iter) {
-      double Mid = (Lo + Hi) / 2;
-      std::vector<unsigned> Trial;
-      if (Fill(Mid, Trial) == 0)
-        Hi = Mid;
-      else
-        Lo = Mid;
-    }
-    if (FillFair(Hi, Assign) != 0)
-      Fill(Hi, Assign);
-  }
-  SP.StageOfLayer = std::move(Assign);
-
+double PlaceLayersPass::predictDecode(const ir::Graph &G, const StagePlan &SP,
+                                      const StageCosts &Costs) const {
   // A decode step runs the stages one after another, passing the hidden
   // state across each boundary.
-  std::vector<double> StageTime = StartTime;
-  for (size_t L = 0; L < NL; ++L) {
+  std::vector<double> StageTime = Costs.Start;
+  for (size_t L = 0; L < LayerIds.size(); ++L) {
     unsigned S = SP.StageOfLayer[L];
-    StageTime[S] +=
-        ByMemory ? layerSeconds(G, LayerIds[L], SP.Stages[S]) : Time[S][L];
+    StageTime[S] += ByMemory ? layerSeconds(G, LayerIds[L], SP.Stages[S])
+                             : Costs.Time[S][L];
   }
-  SP.PredictedDecode = std::accumulate(StageTime.begin(), StageTime.end(), 0.0);
-  for (size_t L = 1; L < NL; ++L)
+  double Seconds = std::accumulate(StageTime.begin(), StageTime.end(), 0.0);
+  for (size_t L = 1; L < LayerIds.size(); ++L)
     if (SP.StageOfLayer[L] != SP.StageOfLayer[L - 1])
-      SP.PredictedDecode += transferSeconds(
-          ActivationBytesPerToken, C->link(SP.Stages[SP.StageOfLayer[L - 1]][0],
-                                           SP.Stages[SP.StageOfLayer[L]][0]));
+      Seconds += transferSeconds(ActivationBytesPerToken,
+                                 C->link(SP.Stages[SP.StageOfLayer[L - 1]][0],
+                                         SP.Stages[SP.StageOfLayer[L]][0]));
+  return Seconds;
+}
+
+StagePlan PlaceLayersPass::partition(const ir::Graph &G, unsigned TP) const {
+  StagePlan SP;
+  SP.TP = TP;
+  SP.Stages = makeStages(TP);
+  StageCosts Costs = stageCosts(G, SP);
+  std::vector<uint64_t> LayerBytes, KVBytes;
+  for (unsigned L : LayerIds) {
+    LayerBytes.push_back(Layers.at(L).Bytes);
+    KVBytes.push_back(Layers.at(L).KVBytes);
+  }
+  SP.StageOfLayer = balanceStages(Costs, LayerBytes, KVBytes, SP.Fits);
+  SP.PredictedDecode = predictDecode(G, SP, Costs);
   return SP;
 }
 
