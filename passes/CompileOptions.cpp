@@ -2,6 +2,8 @@
 
 #include "passes/CompileOptions.h"
 
+#include "passes/Pass.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -36,7 +38,8 @@ std::string defaultPipeline(const CompileOptions &O) {
                   "balance=" +
                   O.Balance + "},place-kv{strategy=" + O.KVStrategy + "}";
   if (!O.Overrides.empty())
-    P += ",place-override{rules=" + llvm::join(O.Overrides, ";") + "}";
+    P += ",place-override{rules=" +
+         quotePassOption(joinOptionList(O.Overrides, ';')) + "}";
   P += ",place-fallbacks{offload=" + Offload +
        "},verify-placement{offload=" + Offload + "}";
   return P;

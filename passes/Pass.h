@@ -102,6 +102,8 @@ private:
 
 /// Options as written in a pipeline: `topo-sort{tie-break=name}`. Each pass
 /// takes the keys it knows; any key left over is an error naming the pass.
+/// A value may be double-quoted, `rules="a{1},b=0"`, to hold commas and
+/// braces; inside the quotes a backslash makes the next character literal.
 class PassOptions {
 public:
   /// Parses `key=value,key=value` (the text between the braces).
@@ -122,6 +124,19 @@ private:
   std::string PassName;
   std::map<std::string, std::string, std::less<>> Values;
 };
+
+/// Value as a quoted option value that reads back as Value.
+std::string quotePassOption(llvm::StringRef Value);
+
+/// Where the option block that Text starts with (at its '{') ends: the
+/// matching '}' outside quotes, or npos.
+size_t findPassOptionsEnd(llvm::StringRef Text);
+
+/// A list in one option value: items joined by Sep, a Sep inside an item
+/// escaped with a backslash (kept, so that a regex item reads the same).
+std::string joinOptionList(llvm::ArrayRef<std::string> Items, char Sep);
+/// The items joinOptionList joined; empty items are dropped.
+std::vector<std::string> splitOptionList(llvm::StringRef Text, char Sep);
 
 class Pass {
 public:

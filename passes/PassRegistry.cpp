@@ -50,7 +50,7 @@ parsePassPipeline(llvm::StringRef Pipeline) {
     llvm::StringRef Options;
     Rest = End == llvm::StringRef::npos ? "" : Rest.substr(End);
     if (Rest.startswith("{")) {
-      size_t Close = Rest.find('}');
+      size_t Close = findPassOptionsEnd(Rest);
       if (Close == llvm::StringRef::npos)
         return pipelineError("pass '" + Name +
                              "': missing '}' after its "

@@ -83,9 +83,8 @@ createPlaceOverridePass(PassOptions &Opts) {
   if (!Text)
     return Text.takeError();
   std::vector<Rule> Rules;
-  llvm::SmallVector<llvm::StringRef, 4> Items;
-  llvm::StringRef(*Text).split(Items, ';', -1, /*KeepEmpty=*/false);
-  for (llvm::StringRef Item : Items) {
+  for (const std::string &RuleText : splitOptionList(*Text, ';')) {
+    llvm::StringRef Item = RuleText;
     size_t Eq = Item.rfind('=');
     llvm::StringRef Pattern = Item.substr(0, Eq).trim();
     llvm::StringRef Device =

@@ -57,6 +57,41 @@ TEST(PassRegistry, PipelineErrors) {
             "them)");
 }
 
+// Option values may hold commas and braces when quoted: a regex such as
+// `layers\.[0-9]{2}` in --override reached place-override cut at the brace.
+TEST(PassOptions, QuotedValuesKeepCommasAndBraces) {
+  std::string Rules = R"(model\.layers\.[0-9]{1}\.w=1;a,b"c=host)";
+  std::string Pipeline =
+      "place-override{rules=" + quotePassOption(Rules) + "},verify";
+  EXPECT_EQ(pipelineError(Pipeline), "<parsed>") << Pipeline;
+  auto Opts = PassOptions::parse("p", "a=" + quotePassOption(Rules) + ",b=1");
+  ASSERT_TRUE(bool(Opts));
+  EXPECT_EQ(llvm::cantFail(Opts->takeString("a", "")), Rules);
+  EXPECT_EQ(llvm::cantFail(Opts->takeString("b", "")), "1");
+  EXPECT_EQ(pipelineError("place-override{rules=\"a=0}"),
+            "pass 'place-override': missing '}' after its options");
+  auto Bad = PassOptions::parse("p", "a=\"x\"y");
+  ASSERT_FALSE(bool(Bad));
+  EXPECT_EQ(llvm::toString(Bad.takeError()),
+            "pass 'p': option 'a': the quoted value \"x\"y does not end at "
+            "its closing quote");
+}
+
+// A list option keeps a separator inside an item, escaped, so that one
+// --override's regex is never split into two rules.
+TEST(PassOptions, ListsKeepTheirItemsWhole) {
+  std::vector<std::string> Items = {"a;b=0", R"(c\;d=1)", R"(e\\;f=host)",
+                                    "g=disk"};
+  std::string Joined = joinOptionList(Items, ';');
+  std::vector<std::string> Back = splitOptionList(Joined, ';');
+  ASSERT_EQ(Back.size(), 4u) << Joined;
+  EXPECT_EQ(Back[0], R"(a\;b=0)"); // the same regex: \; is a literal ';'
+  EXPECT_EQ(Back[1], R"(c\;d=1)");
+  EXPECT_EQ(Back[2], R"(e\\\;f=host)");
+  EXPECT_EQ(Back[3], "g=disk");
+  EXPECT_EQ(splitOptionList(";;a=0;", ';'), std::vector<std::string>{"a=0"});
+}
+
 TEST(PassManager, RunsInOrderWithHooksAndStatistics) {
   ir::Graph G = test::unwrap(ir::text::parseGraph(R"(graph @g {
   weight %unused : f32[4]
