@@ -62,70 +62,118 @@ public:
   }
 
 private:
+  /// What moves with V: the KV caches read by the same attention and
+  /// placed as V is (the attention runs where they are), or V alone.
+  static std::vector<ir::ValueId>
+  movedTogether(const ir::Graph &G,
+                const std::vector<std::vector<ir::ValueId>> &Groups,
+                ir::ValueId V) {
+    Placement Home = getPlacement(G.getValue(V).Attrs);
+    for (const std::vector<ir::ValueId> &Group : Groups) {
+      if (!llvm::is_contained(Group, V))
+        continue;
+      std::vector<ir::ValueId> Unit = {V};
+      for (ir::ValueId M : Group) {
+        Placement P = getPlacement(G.getValue(M).Attrs);
+        if (M != V && P.Where == Home.Where && P.Devices == Home.Devices)
+          Unit.push_back(M);
+      }
+      return Unit;
+    }
+    return {V};
+  }
+
   void moveUntilFits(ir::Graph &G, PassContext &Ctx, const cluster::Cluster &C,
                      std::vector<int64_t> &Free, std::vector<int64_t> &HostFree,
                      int64_t &Moves) {
+    const std::vector<std::vector<ir::ValueId>> Groups = findKVCacheGroups(G);
     for (unsigned D = 0; D < C.size(); ++D) {
       if (Free[D] >= 0)
         continue;
       for (ir::ValueId V : candidates(G, D)) {
         if (Free[D] >= 0)
           break;
-        ir::Value &Val = G.getValue(V);
-        int64_t Bytes =
-            static_cast<int64_t>(llvm::cantFail(Val.Type.getByteSize()));
-        // A tensor split with a tensor-parallel group leaves every member
-        // when it goes: only host and disk can take it whole.
-        Placement From = getPlacement(Val.Attrs);
-        bool Split = From.isSplit();
-        int64_t Each =
-            Split && Val.Kind == ir::ValueKind::Weight &&
-                    isReplicatedUnderTensorParallel(G, V)
-                ? Bytes
-                : static_cast<int64_t>(shareOf(Bytes, From.Devices.size()));
-        std::string Over =
-            llvm::formatv("{0} is over capacity by {1}", deviceName(C, D),
-                          ir::formatBytes(-Free[D]))
-                .str();
-        std::optional<unsigned> To;
-        std::vector<unsigned> Group;
-        if (!Split) {
-          To = nextDevice(C, Free, D, Bytes);
-          if (!To)
-            Group = shardGroup(C, Free, D, Bytes, splitUnits(Val));
-        }
-        if (To) {
-          move(G, Ctx, V, onDevices({*To}), plan::FallbackKind::NextDevice,
-               Over + "; moved to " + deviceName(C, *To) + ", which has " +
-                   ir::formatBytes(Free[*To]) + " free");
-          Free[*To] -= Bytes;
-        } else if (!Group.empty()) {
-          std::string Names;
-          for (unsigned M : Group)
-            Names += (Names.empty() ? "" : ", ") + deviceName(C, M);
-          move(G, Ctx, V, onDevices(Group), plan::FallbackKind::Shard,
-               Over + "; no device has room for all " + ir::formatBytes(Bytes) +
-                   ", so it is split over " + Names);
-          for (unsigned M : Group)
-            Free[M] -= static_cast<int64_t>(shareOf(Bytes, Group.size()));
-        } else if (Offload && Val.Kind == ir::ValueKind::Weight &&
-                   HostFree[C.Devices[D].Node] >= Bytes) {
-          move(G, Ctx, V, {Placement::Kind::Host, {}}, plan::FallbackKind::Host,
-               Over + "; no device has room, so it stays in pinned host "
-                      "memory and is streamed in for its ops");
-          HostFree[C.Devices[D].Node] -= Bytes;
-        } else if (Offload && Val.Kind == ir::ValueKind::Weight) {
-          move(G, Ctx, V, {Placement::Kind::Disk, {}}, plan::FallbackKind::Disk,
-               Over + "; neither devices nor pinned host memory have room, "
-                      "so it is read from disk through mmap");
-        } else {
-          continue; // Nothing can take it; verify-placement will say so.
-        }
-        for (unsigned M : From.Devices)
-          Free[M] += Each;
-        ++Moves;
+        Placement From = getPlacement(G.getValue(V).Attrs);
+        if (!llvm::is_contained(From.Devices, D))
+          continue; // moved already, with a cache of its group
+        std::vector<ir::ValueId> Unit = movedTogether(G, Groups, V);
+        Moves += moveUnit(G, Ctx, C, D, Unit, Free, HostFree);
       }
     }
+  }
+
+  /// Moves Unit (one tensor, or the caches of one attention) off device D
+  /// by the first fallback that works; returns how many tensors moved.
+  int64_t moveUnit(ir::Graph &G, PassContext &Ctx, const cluster::Cluster &C,
+                   unsigned D, llvm::ArrayRef<ir::ValueId> Unit,
+                   std::vector<int64_t> &Free, std::vector<int64_t> &HostFree) {
+    const ir::Value &Val = G.getValue(Unit.front());
+    // A tensor split with a tensor-parallel group leaves every member
+    // when it goes: only host and disk can take it whole.
+    Placement From = getPlacement(Val.Attrs);
+    bool Split = From.isSplit();
+    int64_t Bytes = 0, Each = 0;
+    for (ir::ValueId U : Unit) {
+      int64_t B = static_cast<int64_t>(
+          llvm::cantFail(G.getValue(U).Type.getByteSize()));
+      Bytes += B;
+      Each += Split && G.getValue(U).Kind == ir::ValueKind::Weight &&
+                      isReplicatedUnderTensorParallel(G, U)
+                  ? B
+                  : static_cast<int64_t>(shareOf(B, From.Devices.size()));
+    }
+    std::string Over =
+        llvm::formatv("{0} is over capacity by {1}", deviceName(C, D),
+                      ir::formatBytes(-Free[D]))
+            .str();
+    if (Unit.size() > 1) {
+      std::string Names;
+      for (ir::ValueId U : Unit)
+        Names += (Names.empty() ? "" : ", ") + G.getValue(U).Name;
+      Over += " (" + Names + " move together: one attention reads them)";
+    }
+    std::optional<unsigned> To;
+    std::vector<unsigned> Group;
+    if (!Split) {
+      To = nextDevice(C, Free, D, Bytes);
+      if (!To)
+        Group = shardGroup(C, Free, D, Bytes, splitUnits(Val));
+    }
+    auto MoveAll = [&](const Placement &Dest, plan::FallbackKind K,
+                       const std::string &Reason) {
+      for (ir::ValueId U : Unit)
+        move(G, Ctx, U, Dest, K, Reason);
+    };
+    if (To) {
+      MoveAll(onDevices({*To}), plan::FallbackKind::NextDevice,
+              Over + "; moved to " + deviceName(C, *To) + ", which has " +
+                  ir::formatBytes(Free[*To]) + " free");
+      Free[*To] -= Bytes;
+    } else if (!Group.empty()) {
+      std::string Names;
+      for (unsigned M : Group)
+        Names += (Names.empty() ? "" : ", ") + deviceName(C, M);
+      MoveAll(onDevices(Group), plan::FallbackKind::Shard,
+              Over + "; no device has room for all " + ir::formatBytes(Bytes) +
+                  ", so it is split over " + Names);
+      for (unsigned M : Group)
+        Free[M] -= static_cast<int64_t>(shareOf(Bytes, Group.size()));
+    } else if (Offload && Val.Kind == ir::ValueKind::Weight &&
+               HostFree[C.Devices[D].Node] >= Bytes) {
+      MoveAll({Placement::Kind::Host, {}}, plan::FallbackKind::Host,
+              Over + "; no device has room, so it stays in pinned host "
+                     "memory and is streamed in for its ops");
+      HostFree[C.Devices[D].Node] -= Bytes;
+    } else if (Offload && Val.Kind == ir::ValueKind::Weight) {
+      MoveAll({Placement::Kind::Disk, {}}, plan::FallbackKind::Disk,
+              Over + "; neither devices nor pinned host memory have room, "
+                     "so it is read from disk through mmap");
+    } else {
+      return 0; // Nothing can take it; verify-placement will say so.
+    }
+    for (unsigned M : From.Devices)
+      Free[M] += Each;
+    return static_cast<int64_t>(Unit.size());
   }
 
   /// Values on device D (alone or as part of a split), most movable first.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace strata::passes {
 
@@ -98,6 +99,41 @@ bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V) {
 
 bool isColumnSplitUnderTensorParallel(const ir::Value &V) {
   return tensorParallelSplit(V) == ir::TensorParallelSplit::Columns;
+}
+
+/// The declared value whose memory V is: through in-place updates
+/// (kv_append's result is the cache it wrote).
+static ir::ValueId declaredBase(const ir::Graph &G, ir::ValueId V) {
+  while (!G.getValue(V).isDeclared()) {
+    const ir::Op &Def = G.getOp(G.getValue(V).Def);
+    int Aliased = ir::getOpInfo(Def.Kind).AliasedOperand;
+    if (Aliased < 0)
+      break;
+    V = Def.Operands[Aliased];
+  }
+  return V;
+}
+
+std::vector<std::vector<ir::ValueId>> findKVCacheGroups(const ir::Graph &G) {
+  std::vector<std::vector<ir::ValueId>> Groups;
+  std::set<std::vector<ir::ValueId>> Seen;
+  for (const ir::Program &P : G.programs())
+    for (ir::OpId O : P.Body) {
+      const ir::Op &Op = G.getOp(O);
+      if (Op.Kind != ir::OpKind::Attention &&
+          Op.Kind != ir::OpKind::MLAAttention)
+        continue;
+      std::vector<ir::ValueId> Caches;
+      for (ir::ValueId In : Op.Operands) {
+        ir::ValueId Base = declaredBase(G, In);
+        if (G.getValue(Base).Kind == ir::ValueKind::KVCache &&
+            !llvm::is_contained(Caches, Base))
+          Caches.push_back(Base);
+      }
+      if (Caches.size() > 1 && Seen.insert(Caches).second)
+        Groups.push_back(std::move(Caches));
+    }
+  return Groups;
 }
 
 llvm::StringRef describeLayerStrategy(const ir::Graph &G) {

@@ -100,6 +100,12 @@ bool isReplicatedUnderTensorParallel(const ir::Graph &G, ir::ValueId V);
 /// all-reduce. Everything else split is split by rows.
 bool isColumnSplitUnderTensorParallel(const ir::Value &V);
 
+/// The KV caches one attention op reads together (keys and values, or an
+/// MLA layer's latent and rope-key caches): they must share a placement,
+/// since the op runs where its caches are and a cache is never copied.
+/// One list per distinct set, in the order the ops come.
+std::vector<std::vector<ir::ValueId>> findKVCacheGroups(const ir::Graph &G);
+
 /// How the layers were spread, read from the placed graph: "tensor" when
 /// the ops of a layer run on a group of devices, else "pipeline".
 llvm::StringRef describeLayerStrategy(const ir::Graph &G);

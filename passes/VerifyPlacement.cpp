@@ -3,7 +3,8 @@
 // Checks, independently of how placement decided: every weight and KV cache
 // has exactly one location (a device, a split over distinct devices,
 // host or disk); every device index exists; a KV cache split by head splits
-// a whole number of heads per device; and every device's weights, caches,
+// a whole number of heads per device; the caches one attention reads are
+// placed together; and every device's weights, caches,
 // activation estimate and reserve fit its capacity. When something does not
 // fit, the message says per device what is needed and what is available,
 // and what would make it fit.
@@ -72,6 +73,7 @@ public:
             Val.Name, P.Devices.size(),
             Val.Type.Dims.rank() == 4 ? Val.Type.Dims[2] : 1));
     }
+    checkKVCacheGroups(G, C, Problems);
     if (!Problems.empty())
       return report(Problems);
 
@@ -115,6 +117,37 @@ public:
   }
 
 private:
+  /// The caches one attention reads are placed alike: it runs where they
+  /// are, and a cache is updated in place, so it is never copied.
+  static void checkKVCacheGroups(const ir::Graph &G, const cluster::Cluster &C,
+                                 std::vector<std::string> &Problems) {
+    auto Where = [&](ir::ValueId V) {
+      Placement P = getPlacement(G.getValue(V).Attrs);
+      std::string S;
+      for (unsigned D : P.Devices)
+        S += (S.empty() ? "" : "+") +
+             (D < C.size() ? deviceName(C, D) : std::to_string(D));
+      return S;
+    };
+    for (const std::vector<ir::ValueId> &Group : findKVCacheGroups(G)) {
+      std::string First = Where(Group[0]);
+      for (ir::ValueId V : llvm::ArrayRef(Group).drop_front())
+        if (Where(V) != First) {
+          std::string Names;
+          for (ir::ValueId M : Group)
+            Names += (Names.empty() ? "" : ", ") +
+                     llvm::formatv("'{0}' ({1})", G.getValue(M).Name, Where(M))
+                         .str();
+          Problems.push_back(llvm::formatv(
+              "KV caches {0} are read by one attention and must be placed "
+              "together: move them as one (--override with a regex that "
+              "matches them all)",
+              Names));
+          break;
+        }
+    }
+  }
+
   static llvm::Error report(const std::vector<std::string> &Problems) {
     std::string Msg;
     for (const std::string &P : Problems)

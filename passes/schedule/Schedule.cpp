@@ -904,6 +904,7 @@ llvm::Expected<OpPlan> ScheduleBuilder::planOp(const ir::Op &Op,
     return planEmbedding(Op, std::move(Devices));
   case ir::OpKind::KVAppend:
   case ir::OpKind::Attention:
+  case ir::OpKind::MLAAttention:
     return planCacheOp(Op, std::move(Devices));
   case ir::OpKind::MoEExperts:
     return planExperts(Op, std::move(Devices));
@@ -915,7 +916,7 @@ llvm::Expected<OpPlan> ScheduleBuilder::planOp(const ir::Op &Op,
   case ir::OpKind::Slice:
     return planElementwise(Op, std::move(Devices));
   default:
-    // Everything else (norms, argmax, routing, MLA) needs whole inputs and
+    // Everything else (norms, argmax, routing) needs whole inputs and
     // makes a whole result on each device of its group.
     return eachMember(Op, std::move(Devices),
                       [](uint32_t, uint32_t, MemberPlan &) {});
@@ -987,9 +988,13 @@ OpPlan ScheduleBuilder::planEmbedding(const ir::Op &Op,
 llvm::Expected<OpPlan>
 ScheduleBuilder::planCacheOp(const ir::Op &Op, std::vector<unsigned> Devices) {
   bool Append = Op.Kind == ir::OpKind::KVAppend;
-  ir::ValueId Cache = Op.Operands[Append ? ir::KVAppendOperand::Cache
-                                         : ir::AttentionOperand::Keys];
-  const SharedHome *Pivot = splitHomeOf(Cache);
+  bool Latent = Op.Kind == ir::OpKind::MLAAttention;
+  ir::ValueId Cache = Op.Operands[Append   ? ir::KVAppendOperand::Cache
+                                  : Latent ? ir::MLAAttentionOperand::Latent
+                                           : ir::AttentionOperand::Keys];
+  // An MLA cache has one head: it is never split, and its attention reads
+  // whole inputs where the caches are.
+  const SharedHome *Pivot = Latent ? nullptr : splitHomeOf(Cache);
   if (Pivot) {
     Devices = Pivot->Devices;
   } else {
