@@ -121,20 +121,14 @@ static llvm::Error timeStage(PassContext &Ctx, llvm::StringRef Name,
   return E;
 }
 
-llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
-                                     const cluster::Cluster &C,
-                                     PassContext &Ctx, plan::ModelInfo Model,
-                                     plan::Options Opts) {
-  plan::Plan P;
-  P.Model = std::move(Model);
-  P.Opts = std::move(Opts);
+/// The cluster as the plan records it: its spec, its whole description,
+/// and each device with its capacity and reserve.
+static void describeCluster(const cluster::Cluster &C, plan::Plan &P) {
   P.ClusterSpec = C.Spec;
-  {
-    std::string S;
-    llvm::raw_string_ostream OS(S);
-    OS << cluster::clusterToJSON(C);
-    P.ClusterJSON = OS.str();
-  }
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  OS << cluster::clusterToJSON(C);
+  P.ClusterJSON = OS.str();
   for (const cluster::Device &D : C.Devices) {
     plan::Device PD;
     PD.Index = D.Index;
@@ -145,73 +139,81 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
     PD.ReserveBytes = D.ReserveBytes;
     P.Devices.push_back(std::move(PD));
   }
+}
 
-  std::set<unsigned> Used;
-  for (ir::ValueId V : G.sharedValues()) {
-    const ir::Value &Val = G.getValue(V);
-    Placement Where = getPlacement(Val.Attrs);
-    plan::Buffer B;
-    B.Name = Val.Name;
-    B.Kind = Val.Kind == ir::ValueKind::KVCache ? plan::BufferKind::KVCache
-                                                : plan::BufferKind::Weight;
-    B.DType = ir::getDTypeName(Val.Type.Elem).str();
-    B.Layer = Val.Attrs.getInt(ir::AttrKeys::Layer);
-    if (std::optional<ir::WeightRole> R = ir::getWeightRole(Val.Attrs))
-      B.Role = ir::getWeightRoleFamily(*R).str();
-    B.PlacedBy =
-        std::string(Val.Attrs.getString(PlacementKeys::PlacedBy).value_or(""));
-    B.Shape.assign(Val.Type.Dims.dims().begin(), Val.Type.Dims.dims().end());
-    uint64_t Whole = llvm::cantFail(Val.Type.getByteSize());
-    switch (Where.Where) {
-    case Placement::Kind::None:
-      return planError("tensor '" + Val.Name + "' was not placed");
-    case Placement::Kind::Host:
-    case Placement::Kind::Disk:
-      B.Where = Where.Where == Placement::Kind::Host ? plan::Location::host()
-                                                     : plan::Location::disk();
-      B.Bytes = Whole;
-      P.Buffers.push_back(std::move(B));
-      continue;
-    case Placement::Kind::Devices:
-      break;
-    }
-    unsigned Count = Where.Devices.size();
-    bool Copies = Count > 1 && Val.Kind == ir::ValueKind::Weight &&
-                  isReplicatedUnderTensorParallel(G, V);
-    int64_t Axis = Copies ? -1 : splitAxis(Val);
-    for (unsigned I = 0; I < Count; ++I) {
-      plan::Buffer S = B;
-      unsigned D = Where.Devices[I];
-      if (D >= C.size())
-        return planError("tensor '" + Val.Name + "' is on device " +
-                         llvm::Twine(D) + ", which does not exist");
-      S.Where = plan::Location::device(D);
-      Used.insert(D);
-      if (Count == 1 || Copies) {
-        S.Bytes = Whole;
-      } else {
-        ShardRange R = shardRange(S.Shape[Axis], Count, I);
-        S.Shape[Axis] = R.Size;
-        S.ShardInfo = plan::Shard{I, Count, Axis, R.Begin, R.Size};
-        auto Shape = ir::Shape::get(S.Shape);
-        if (!Shape)
-          return Shape.takeError();
-        auto Bytes = ir::getByteSize(Val.Type.Elem, Shape->numElements());
-        if (!Bytes)
-          return planError("tensor '" + Val.Name + "' cannot be split " +
-                           llvm::Twine(Count) +
-                           " ways: " + toString(Bytes.takeError()));
-        S.Bytes = *Bytes;
-      }
-      if (Count > 1 && Copies)
-        S.ShardInfo = plan::Shard{I, Count, -1, 0, 0};
-      (Val.Kind == ir::ValueKind::KVCache ? P.Devices[D].KVCacheBytes
-                                          : P.Devices[D].WeightBytes) +=
-          S.Bytes;
-      P.Buffers.push_back(std::move(S));
-    }
+/// Weight or KV cache V as plan buffers: one off-device, one per device of
+/// a copy, one per shard of a split (each with its exact range and bytes).
+/// Adds each one's bytes to its device and the device to Used.
+static llvm::Error addSharedBuffers(const ir::Graph &G, ir::ValueId V,
+                                    size_t NumDevices, plan::Plan &P,
+                                    std::set<unsigned> &Used) {
+  const ir::Value &Val = G.getValue(V);
+  Placement Where = getPlacement(Val.Attrs);
+  plan::Buffer B;
+  B.Name = Val.Name;
+  B.Kind = Val.Kind == ir::ValueKind::KVCache ? plan::BufferKind::KVCache
+                                              : plan::BufferKind::Weight;
+  B.DType = ir::getDTypeName(Val.Type.Elem).str();
+  B.Layer = Val.Attrs.getInt(ir::AttrKeys::Layer);
+  if (std::optional<ir::WeightRole> R = ir::getWeightRole(Val.Attrs))
+    B.Role = ir::getWeightRoleFamily(*R).str();
+  B.PlacedBy =
+      std::string(Val.Attrs.getString(PlacementKeys::PlacedBy).value_or(""));
+  B.Shape.assign(Val.Type.Dims.dims().begin(), Val.Type.Dims.dims().end());
+  uint64_t Whole = llvm::cantFail(Val.Type.getByteSize());
+  switch (Where.Where) {
+  case Placement::Kind::None:
+    return planError("tensor '" + Val.Name + "' was not placed");
+  case Placement::Kind::Host:
+  case Placement::Kind::Disk:
+    B.Where = Where.Where == Placement::Kind::Host ? plan::Location::host()
+                                                   : plan::Location::disk();
+    B.Bytes = Whole;
+    P.Buffers.push_back(std::move(B));
+    return llvm::Error::success();
+  case Placement::Kind::Devices:
+    break;
   }
+  unsigned Count = Where.Devices.size();
+  bool Copies = Count > 1 && Val.Kind == ir::ValueKind::Weight &&
+                isReplicatedUnderTensorParallel(G, V);
+  int64_t Axis = Copies ? -1 : splitAxis(Val);
+  for (unsigned I = 0; I < Count; ++I) {
+    plan::Buffer S = B;
+    unsigned D = Where.Devices[I];
+    if (D >= NumDevices)
+      return planError("tensor '" + Val.Name + "' is on device " +
+                       llvm::Twine(D) + ", which does not exist");
+    S.Where = plan::Location::device(D);
+    Used.insert(D);
+    S.Bytes = Whole;
+    if (Count > 1 && Copies) {
+      S.ShardInfo = plan::Shard{I, Count, -1, 0, 0};
+    } else if (Count > 1) {
+      ShardRange R = shardRange(S.Shape[Axis], Count, I);
+      S.Shape[Axis] = R.Size;
+      S.ShardInfo = plan::Shard{I, Count, Axis, R.Begin, R.Size};
+      auto Shape = ir::Shape::get(S.Shape);
+      if (!Shape)
+        return Shape.takeError();
+      auto Bytes = ir::getByteSize(Val.Type.Elem, Shape->numElements());
+      if (!Bytes)
+        return planError("tensor '" + Val.Name + "' cannot be split " +
+                         llvm::Twine(Count) +
+                         " ways: " + toString(Bytes.takeError()));
+      S.Bytes = *Bytes;
+    }
+    (Val.Kind == ir::ValueKind::KVCache ? P.Devices[D].KVCacheBytes
+                                        : P.Devices[D].WeightBytes) += S.Bytes;
+    P.Buffers.push_back(std::move(S));
+  }
+  return llvm::Error::success();
+}
 
+/// The cost model's figures: each device's activation estimate (until the
+/// memory plan makes it exact) and predicted prefill and decode times.
+static llvm::Error predict(const ir::Graph &G, const cluster::Cluster &C,
+                           PassContext &Ctx, plan::Plan &P) {
   auto Live = Ctx.getLiveness(G);
   if (!Live)
     return Live.takeError();
@@ -233,7 +235,23 @@ llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
     P.Devices[D].PrefillSeconds = Prefill[D];
     P.Devices[D].DecodeSeconds = Decode[D];
   }
+  return llvm::Error::success();
+}
 
+llvm::Expected<plan::Plan> buildPlan(const ir::Graph &G,
+                                     const cluster::Cluster &C,
+                                     PassContext &Ctx, plan::ModelInfo Model,
+                                     plan::Options Opts) {
+  plan::Plan P;
+  P.Model = std::move(Model);
+  P.Opts = std::move(Opts);
+  describeCluster(C, P);
+  std::set<unsigned> Used;
+  for (ir::ValueId V : G.sharedValues())
+    if (llvm::Error E = addSharedBuffers(G, V, C.size(), P, Used))
+      return E;
+  if (llvm::Error E = predict(G, C, Ctx, P))
+    return E;
   P.MultiDevice = Used.size() > 1;
   P.Strategy = P.MultiDevice ? describeLayerStrategy(G).str() : "single-device";
   for (const FallbackRecord &F : Ctx.fallbacks())

@@ -75,29 +75,20 @@ private:
   std::map<uint64_t, Range> Ranges; ///< Begin -> (End, buffer)
 };
 
-llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
-  const size_t NumStreams = P.Streams.size();
+/// Per step, the steps of other streams it must wait for: the last writer
+/// of each buffer it reads; for each buffer it writes, every earlier access
+/// on another stream (an in-place update after a read, a second write) and,
+/// on the first write of arena bytes, every access of whatever held those
+/// bytes before.
+std::vector<llvm::SmallVector<uint32_t, 2>>
+findDependencies(const plan::Plan &P, const plan::ProgramSchedule &S) {
   const size_t N = S.Steps.size();
-  for (plan::Step &St : S.Steps) {
-    St.Waits.clear();
-    St.Record.reset();
-  }
-
-  // Position of each step on its stream.
-  std::vector<uint32_t> Pos(N);
-  {
-    std::vector<uint32_t> Next(NumStreams, 0);
-    for (size_t I = 0; I < N; ++I)
-      Pos[I] = Next[S.Steps[I].Stream]++;
-  }
-
   // Each buffer's last access per stream, over the whole program (for the
-  // bytes it leaves behind), and its last writer so far (for readers).
+  // bytes it leaves behind).
   AccessMap LastAccess;
   for (uint32_t I = 0; I < N; ++I)
     noteAccesses(P, S.Steps[I], I, LastAccess);
 
-  // Dependencies of each step on steps of other streams.
   std::vector<llvm::SmallVector<uint32_t, 2>> Deps(N);
   llvm::DenseMap<uint32_t, uint32_t> LastWriter;
   // Accesses per buffer and stream up to the step being looked at.
@@ -128,8 +119,6 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
             if (Step < I)
               AddDep(I, Step);
       }
-      // Writing a buffer others touched before (an in-place update after a
-      // read on another stream, or a second write): wait for all of them.
       for (const auto &[Stream, Step] : SoFar[B])
         AddDep(I, Step);
       LastWriter[B] = I;
@@ -137,23 +126,44 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
     noteAccesses(P, St, I, SoFar);
   }
   // Input buffers are claimed from the start; they have no predecessor.
+  return Deps;
+}
 
-  // Walk in order with vector clocks; snapshots kept only for steps that
-  // others depend on.
-  std::vector<bool> Target(N, false);
-  for (const auto &D : Deps)
-    for (uint32_t On : D)
-      Target[On] = true;
-  std::vector<std::vector<uint32_t>> Clock(
-      NumStreams, std::vector<uint32_t>(NumStreams, 0));
-  llvm::DenseMap<uint32_t, std::vector<uint32_t>> Snapshot;
-  uint32_t NextEvent = 0;
-  auto merge = [](std::vector<uint32_t> &Into,
-                  const std::vector<uint32_t> &From) {
+/// Turns dependencies into events: walking in order with vector clocks, a
+/// step waits for a dependency's event only when its stream does not
+/// already know that step is done (through an earlier wait or collective);
+/// a step gets an event when some wait needs it.
+class WaitPlacer {
+public:
+  WaitPlacer(plan::ProgramSchedule &S,
+             std::vector<llvm::SmallVector<uint32_t, 2>> Deps,
+             size_t NumStreams)
+      : S(S), Deps(std::move(Deps)), N(S.Steps.size()), Pos(N),
+        Target(N, false),
+        Clock(NumStreams, std::vector<uint32_t>(NumStreams, 0)) {
+    std::vector<uint32_t> Next(NumStreams, 0);
+    for (size_t I = 0; I < N; ++I)
+      Pos[I] = Next[S.Steps[I].Stream]++;
+    // Snapshots are kept only for steps others depend on.
+    for (const auto &D : this->Deps)
+      for (uint32_t On : D)
+        Target[On] = true;
+  }
+
+  void run() {
+    for (uint32_t I = 0; I < N;)
+      I = S.Steps[I].Collective ? runCollective(I) : runStep(I);
+    S.NumEvents = NextEvent;
+  }
+
+private:
+  static void merge(std::vector<uint32_t> &Into,
+                    const std::vector<uint32_t> &From) {
     for (size_t K = 0; K < Into.size(); ++K)
       Into[K] = std::max(Into[K], From[K]);
-  };
-  auto applyWaits = [&](uint32_t I) {
+  }
+
+  void applyWaits(uint32_t I) {
     plan::Step &St = S.Steps[I];
     std::vector<uint32_t> &C = Clock[St.Stream];
     // Latest first: its clock most often covers the others.
@@ -169,24 +179,28 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
       merge(C, Snapshot[On]);
     }
     llvm::sort(St.Waits);
-  };
-  for (uint32_t I = 0; I < N;) {
-    if (!S.Steps[I].Collective) {
-      applyWaits(I);
-      std::vector<uint32_t> &C = Clock[S.Steps[I].Stream];
-      C[S.Steps[I].Stream] = Pos[I] + 1;
-      if (Target[I])
-        Snapshot[I] = C;
-      ++I;
-      continue;
-    }
-    // A collective's member steps are consecutive.
+  }
+
+  void done(uint32_t I, std::vector<uint32_t> &C) {
+    C[S.Steps[I].Stream] = Pos[I] + 1;
+    if (Target[I])
+      Snapshot[I] = C;
+  }
+
+  uint32_t runStep(uint32_t I) {
+    applyWaits(I);
+    done(I, Clock[S.Steps[I].Stream]);
+    return I + 1;
+  }
+
+  /// A collective's member steps are consecutive. Each member learns what
+  /// every member had done before the collective, not that the others'
+  /// parts of it are done.
+  uint32_t runCollective(uint32_t I) {
     uint32_t End = I;
     while (End < N && S.Steps[End].Collective == S.Steps[I].Collective)
       ++End;
-    // Each member learns what every member had done before the
-    // collective, not that the others' parts of it are done.
-    std::vector<uint32_t> Joint(NumStreams, 0);
+    std::vector<uint32_t> Joint(Clock.size(), 0);
     for (uint32_t J = I; J < End; ++J) {
       applyWaits(J);
       merge(Joint, Clock[S.Steps[J].Stream]);
@@ -194,13 +208,27 @@ llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
     for (uint32_t J = I; J < End; ++J) {
       std::vector<uint32_t> &C = Clock[S.Steps[J].Stream];
       C = Joint;
-      C[S.Steps[J].Stream] = Pos[J] + 1;
-      if (Target[J])
-        Snapshot[J] = C;
+      done(J, C);
     }
-    I = End;
+    return End;
   }
-  S.NumEvents = NextEvent;
+
+  plan::ProgramSchedule &S;
+  std::vector<llvm::SmallVector<uint32_t, 2>> Deps;
+  const size_t N;
+  std::vector<uint32_t> Pos; ///< Each step's place on its stream.
+  std::vector<bool> Target;  ///< Whether some step depends on it.
+  std::vector<std::vector<uint32_t>> Clock; ///< Per stream.
+  llvm::DenseMap<uint32_t, std::vector<uint32_t>> Snapshot;
+  uint32_t NextEvent = 0;
+};
+
+llvm::Error syncProgram(plan::Plan &P, plan::ProgramSchedule &S) {
+  for (plan::Step &St : S.Steps) {
+    St.Waits.clear();
+    St.Record.reset();
+  }
+  WaitPlacer(S, findDependencies(P, S), P.Streams.size()).run();
   return llvm::Error::success();
 }
 
