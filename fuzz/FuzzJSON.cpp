@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fuzz/JSONAgreement.h"
-#include "ir/plan/JSONNesting.h"
+#include "ir/support/JSONNesting.h"
 
 #include "llvm/Support/raw_ostream.h"
 

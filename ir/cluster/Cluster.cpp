@@ -15,8 +15,8 @@
 
 #include "ir/cluster/Cluster.h"
 
-#include "ir/plan/JSONNesting.h"
-#include "ir/plan/JSONParser.h"
+#include "ir/support/JSONNesting.h"
+#include "ir/support/JSONParser.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"

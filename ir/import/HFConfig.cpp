@@ -2,8 +2,8 @@
 
 #include "ir/import/HFConfig.h"
 
-#include "ir/plan/JSONNesting.h"
-#include "ir/plan/JSONParser.h"
+#include "ir/support/JSONNesting.h"
+#include "ir/support/JSONParser.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"

@@ -13,10 +13,10 @@
 
 #include "ir/plan/Plan.h"
 
-#include "ir/plan/JSONDocument.h"
-#include "ir/plan/JSONNesting.h"
-#include "ir/plan/JSONParser.h"
 #include "ir/plan/PlanStructure.h"
+#include "ir/support/JSONDocument.h"
+#include "ir/support/JSONNesting.h"
+#include "ir/support/JSONParser.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FormatVariadic.h"

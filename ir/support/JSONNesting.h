@@ -7,13 +7,12 @@
 // config.json, safetensors headers and indexes, cluster descriptions)
 // checks the nesting first with this scan, which runs in constant stack.
 //
-// It sits in ir/plan, the bottom library, so that every reader can include
-// it; it is header-only and uses nothing but LLVM's StringRef.
+// It is header-only and uses nothing but LLVM's StringRef.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_PLAN_JSONNESTING_H
-#define STRATA_IR_PLAN_JSONNESTING_H
+#ifndef STRATA_IR_SUPPORT_JSONNESTING_H
+#define STRATA_IR_SUPPORT_JSONNESTING_H
 
 #include "llvm/ADT/StringRef.h"
 
@@ -65,4 +64,4 @@ inline std::optional<size_t> findJSONNestingBeyond(llvm::StringRef Text,
 
 } // namespace strata
 
-#endif // STRATA_IR_PLAN_JSONNESTING_H
+#endif // STRATA_IR_SUPPORT_JSONNESTING_H
