@@ -16,7 +16,6 @@
 #include "ir/cluster/Cluster.h"
 
 #include "ir/support/JSONFieldReader.h"
-#include "ir/support/JSONNesting.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -967,12 +966,7 @@ void readPairLinks(ClusterReader &R, const JSONArray &Links,
 
 llvm::Expected<Cluster> parseClusterJSON(llvm::StringRef Text,
                                          llvm::StringRef Path) {
-  if (std::optional<size_t> At = findJSONNestingBeyond(Text, MaxJSONNesting))
-    return makeError(Path +
-                     ": invalid JSON: arrays and objects nest deeper "
-                     "than " +
-                     llvm::Twine(MaxJSONNesting) + " levels at byte " +
-                     llvm::Twine(*At));
+  // The parser bounds the nesting itself (MaxJSONNesting).
   llvm::Expected<std::unique_ptr<JSONDocument>> Doc =
       readJSONDocument(Text, Path);
   if (!Doc)

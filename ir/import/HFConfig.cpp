@@ -3,7 +3,6 @@
 #include "ir/import/HFConfig.h"
 
 #include "ir/support/JSONFieldReader.h"
-#include "ir/support/JSONNesting.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -430,12 +429,7 @@ static std::string modelName(llvm::StringRef Path) {
 
 llvm::Expected<ModelConfig> parseHFConfig(llvm::StringRef JsonText,
                                           llvm::StringRef Path) {
-  if (std::optional<size_t> At =
-          findJSONNestingBeyond(JsonText, MaxJSONNesting))
-    return fileError(Path, "invalid JSON: arrays and objects nest deeper "
-                           "than " +
-                               llvm::Twine(MaxJSONNesting) +
-                               " levels at byte " + llvm::Twine(*At));
+  // The parser bounds the nesting itself (MaxJSONNesting).
   llvm::Expected<std::unique_ptr<JSONDocument>> Doc =
       readJSONDocument(JsonText, Path);
   if (!Doc)

@@ -13,7 +13,6 @@
 #include "ir/plan/PlanStructure.h"
 #include "ir/support/JSONDocument.h"
 #include "ir/support/JSONFieldReader.h"
-#include "ir/support/JSONNesting.h"
 #include "ir/support/JSONParser.h"
 
 #include "llvm/ADT/Twine.h"
@@ -919,16 +918,8 @@ Expected<Plan> PlanReader::read(const JSONValue &RootValue) {
 } // namespace
 
 Expected<Plan> parsePlan(StringRef Text, StringRef Path) {
-  if (std::optional<size_t> At = findJSONNestingBeyond(Text, MaxJSONNesting)) {
-    StringRef Before = Text.take_front(*At);
-    size_t LineStart = Before.rfind('\n') + 1; // npos + 1 == 0
-    return createStringError(
-        inconvertibleErrorCode(),
-        formatv("{0}:{1}:{2}: invalid JSON: arrays and objects nest deeper "
-                "than {3} levels",
-                Path, Before.count('\n') + 1, *At - LineStart + 1,
-                MaxJSONNesting));
-  }
+  // The parser bounds the nesting itself (MaxJSONNesting), with the line
+  // and column of the level too many.
   Expected<std::unique_ptr<JSONDocument>> Doc = readJSONDocument(Text, Path);
   if (!Doc)
     return Doc.takeError();

@@ -724,8 +724,8 @@ TEST(HFConfig, TwoToThe63AsADoubleIsNoInteger) {
 // of nesting and overflowed the stack on a few megabytes of '['.
 TEST(HFConfig, DeepNestingIsAnErrorNotACrash) {
   EXPECT_EQ(errorOf(std::string(4 << 20, '[')),
-            "config.json: invalid JSON: arrays and objects nest deeper than "
-            "256 levels at byte 256");
+            "config.json:1:257: invalid JSON: arrays and objects nest deeper "
+            "than 256 levels");
   EXPECT_EQ(errorOf(R"({"model_type": ")" + std::string(1000, '{') + "\"}"),
             "config.json: unsupported model_type '" + std::string(1000, '{') +
                 "' (supported: llama, mistral, qwen2, mixtral, qwen2_moe, "

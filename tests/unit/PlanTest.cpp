@@ -818,15 +818,20 @@ TEST(PlanJSONErrors, FileNameIsTheOneGiven) {
 
 // Found by fuzz/FuzzPlan: json::parse recursed once per level of nesting, so
 // a plan of a few megabytes of '[' overflowed the stack (strata verify
-// crashed with SIGSEGV). Deep nesting is refused before parsing.
+// crashed with SIGSEGV). The parser refuses the level too many, where it
+// opens.
 TEST(PlanJSONErrors, DeepNestingIsAnErrorNotACrash) {
   std::string Deep = "{\"version\": " + std::string(4 << 20, '[');
   // The 257th level opens at byte 267 (column 268).
   EXPECT_EQ(errorOf(Deep), "plan.json:1:268: invalid JSON: arrays and objects "
                            "nest deeper than 256 levels");
-  EXPECT_EQ(errorOf("{\n\n  " + std::string(300, '{')),
-            "plan.json:3:258: invalid JSON: arrays and objects nest deeper "
+  EXPECT_EQ(errorOf("{\n\n  \"a\": " + std::string(300, '[')),
+            "plan.json:3:263: invalid JSON: arrays and objects nest deeper "
             "than 256 levels");
+  // A syntax error before the level too many is what the parser meets
+  // first: an object's member needs a key.
+  EXPECT_EQ(errorOf("{\n\n  " + std::string(300, '{')),
+            "plan.json:3:3: invalid JSON: Expected object key");
   // Brackets in strings are text, and 256 levels are left to the parser.
   EXPECT_EQ(errorOf("{\"version\": \"" + std::string(1000, '[') + "\""),
             "plan.json:1:1014: invalid JSON: Expected , or } after object "
