@@ -31,7 +31,7 @@
 // numbers ("device 5 does not exist (the plan has 2 devices)").
 //
 // The reads that succeed are inline, so that a reader of a large file (the
-// plan of 405B on 64 devices has 1.5 million fields) pays no call per
+// plan of 405B on 64 devices has about a million keys) pays no call per
 // field; building a message is out of line.
 //
 //===----------------------------------------------------------------------===//
