@@ -1,15 +1,16 @@
 //===- FuzzJSON.cpp - libFuzzer target for the JSON parser ----------------===//
 //
-// The input is any text. strata::parseJSON, which reads every plan,
-// config.json, safetensors header and cluster description, must read it as
-// llvm::json::parse does (fuzz/JSONAgreement.h); a difference aborts, and
+// The input is any text. strata::parseJSONDocument, which reads every plan,
+// config.json and cluster description, and parseJSON, which reads
+// safetensors headers and indexes, must read it as llvm::json::parse does
+// (fuzz/JSONAgreement.h); a difference aborts, and
 // libFuzzer keeps the input. Texts nested deeper than the limit are left
 // out: there json::parse would recurse without a bound.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fuzz/JSONAgreement.h"
-#include "ir/plan/JSONNesting.h"
+#include "ir/support/JSONNesting.h"
 
 #include "llvm/Support/raw_ostream.h"
 

@@ -12,8 +12,8 @@
 #ifndef STRATA_FUZZ_JSONAGREEMENT_H
 #define STRATA_FUZZ_JSONAGREEMENT_H
 
-#include "ir/plan/JSONDocument.h"
-#include "ir/plan/JSONParser.h"
+#include "ir/support/JSONDocument.h"
+#include "ir/support/JSONParser.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"

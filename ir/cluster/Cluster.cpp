@@ -15,8 +15,7 @@
 
 #include "ir/cluster/Cluster.h"
 
-#include "ir/plan/JSONNesting.h"
-#include "ir/plan/JSONParser.h"
+#include "ir/support/JSONFieldReader.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -591,167 +590,109 @@ llvm::Expected<Cluster> parseClusterSpec(llvm::StringRef Spec) {
 
 namespace {
 
-/// Reads the fields of a cluster file, keeping the first error. Later reads
-/// return nothing, so a reader is a list of fields rather than a ladder of
-/// checks. Paths are kept as strings ("nodes[0].devices[2].memory_gib")
-/// rather than with json::Path, whose report() takes only fixed messages
-/// and whose error reads "... at (root).nodes[0]...".
-class JSONReader {
+/// The reads of a cluster file, on JSONFieldReader's: keys are optional
+/// unless said otherwise, and once a problem is recorded every read returns
+/// nothing, so that a reader is a list of fields rather than a ladder of
+/// checks; the error is asked for once, at the end.
+class ClusterReader : public JSONFieldReader {
 public:
-  explicit JSONReader(llvm::StringRef File) : File(File) {}
+  using JSONFieldReader::JSONFieldReader;
+  using JSONFieldReader::number;
 
-  bool failed() const { return FirstError.has_value(); }
-  llvm::Error takeError() {
-    return FirstError ? makeError(*FirstError) : llvm::Error::success();
-  }
-  std::string where(const std::string &Path) const {
-    return Path.empty() ? File.str() : (File + ": " + Path).str();
-  }
-  void fail(const std::string &Path, const llvm::Twine &Msg) {
-    if (!FirstError)
-      FirstError = where(Path) + ": " + Msg.str();
+  /// The object V, or null (also after an earlier problem).
+  const JSONObject *objectAt(const JSONValue &V, const FieldPath &At) {
+    if (failed())
+      return nullptr;
+    return object(V, At);
   }
 
-  static std::string field(const std::string &Path, llvm::StringRef Key) {
-    return Path.empty() ? Key.str() : Path + "." + Key.str();
-  }
-  static std::string index(const std::string &Path, size_t I) {
-    return Path + "[" + std::to_string(I) + "]";
-  }
-
-  const llvm::json::Object *object(const llvm::json::Value &V,
-                                   const std::string &Path) {
-    const llvm::json::Object *O = V.getAsObject();
-    if (!O)
-      fail(Path, "expected an object");
-    return failed() ? nullptr : O;
-  }
-
-  /// Fails on a key not in Known: a misspelt key would otherwise be
-  /// silently ignored. Keys are checked in sorted order, so the error does
-  /// not depend on the object's hash order.
-  void checkKeys(const llvm::json::Object &O, const std::string &Path,
-                 llvm::ArrayRef<llvm::StringLiteral> Known) {
-    std::vector<llvm::StringRef> Keys;
-    for (const auto &KV : O)
-      Keys.push_back(KV.first);
-    llvm::sort(Keys);
-    for (llvm::StringRef K : Keys)
-      if (!llvm::is_contained(Known, K)) {
-        std::vector<llvm::StringRef> Names(Known.begin(), Known.end());
-        llvm::sort(Names);
-        fail(Path, "unknown key '" + K +
-                       "' (known: " + llvm::join(Names, ", ") + ")");
-        return;
-      }
-  }
-
-  std::optional<llvm::StringRef> string(const llvm::json::Object &O,
-                                        const std::string &Path,
-                                        llvm::StringRef Key) {
-    const llvm::json::Value *V = O.get(Key);
+  /// A non-empty string at Key, or nothing when the key is absent.
+  std::optional<llvm::StringRef> nonEmptyString(const JSONObject &O,
+                                                const FieldPath &At,
+                                                llvm::StringRef Key) {
+    const JSONValue *V = O.get(Key);
     if (!V || failed())
       return std::nullopt;
     llvm::Optional<llvm::StringRef> S = V->getAsString();
     if (!S || S->empty()) {
-      fail(field(Path, Key), "expected a non-empty string");
+      FieldPath Here = At.field(Key);
+      expected(Here, "a non-empty string", *V);
       return std::nullopt;
     }
     return *S;
   }
 
-  const llvm::json::Array *array(const llvm::json::Object &O,
-                                 const std::string &Path, llvm::StringRef Key,
-                                 bool Required) {
-    const llvm::json::Value *V = O.get(Key);
+  /// A non-empty array at Key; an absent key is a problem when Required.
+  const JSONArray *nonEmptyArray(const JSONObject &O, const FieldPath &At,
+                                 llvm::StringRef Key, bool Required) {
     if (failed())
       return nullptr;
-    if (!V) {
-      if (Required)
-        fail(Path, "missing '" + Key + "'");
+    const JSONValue *V = Required ? required(O, At, Key) : O.get(Key);
+    if (!V)
       return nullptr;
-    }
-    const llvm::json::Array *A = V->getAsArray();
+    const JSONArray *A = V->getAsArray();
     if (!A || A->empty()) {
-      fail(field(Path, Key), "expected a non-empty array");
+      FieldPath Here = At.field(Key);
+      expected(Here, "a non-empty array", *V);
       return nullptr;
     }
     return A;
   }
 
-  /// A number at Key in [Min, Max] (Min excluded when Positive), or nothing
-  /// when the key is absent. Whole requires an integer.
-  std::optional<double> number(const llvm::json::Object &O,
-                               const std::string &Path, llvm::StringRef Key,
-                               bool Positive, double Max, bool Whole = false) {
-    const llvm::json::Value *V = O.get(Key);
+  /// A number at Key in Range, or nothing when the key is absent.
+  std::optional<double> number(const JSONObject &O, const FieldPath &At,
+                               llvm::StringRef Key, const NumberRange &Range) {
+    const JSONValue *V = O.get(Key);
     if (!V || failed())
       return std::nullopt;
-    std::string At = field(Path, Key);
-    llvm::Optional<double> D = V->getAsNumber();
-    if (!D) {
-      fail(At, "expected a number");
+    FieldPath Here = At.field(Key);
+    double D = 0;
+    if (!number(*V, Here, D, Range))
       return std::nullopt;
-    }
-    if (Positive && !(*D > 0))
-      fail(At, "must be positive");
-    else if (!Positive && *D < 0)
-      fail(At, "must not be negative");
-    else if (!(*D <= Max))
-      fail(At, "must be at most " + formatNumber(Max));
-    else if (Whole && std::floor(*D) != *D)
-      fail(At, "expected a whole number");
-    if (failed())
-      return std::nullopt;
-    return *D;
+    return D;
   }
 
   /// A quantity given either in base units under BaseKey or scaled under
   /// ScaledKey (value x Scale), not both.
-  std::optional<double> quantity(const llvm::json::Object &O,
-                                 const std::string &Path,
+  std::optional<double> quantity(const JSONObject &O, const FieldPath &At,
                                  llvm::StringRef BaseKey,
                                  llvm::StringRef ScaledKey, double Scale,
                                  bool Positive, double Max) {
     if (O.get(BaseKey) && O.get(ScaledKey)) {
-      fail(Path, "give " + BaseKey + " or " + ScaledKey + ", not both");
+      fail(At, "give " + BaseKey + " or " + ScaledKey + ", not both");
       return std::nullopt;
     }
     if (O.get(BaseKey))
-      return number(O, Path, BaseKey, Positive, Max);
+      return number(O, At, BaseKey, {Positive, Max});
     if (std::optional<double> V =
-            number(O, Path, ScaledKey, Positive, Max / Scale))
+            number(O, At, ScaledKey, {Positive, Max / Scale}))
       return *V * Scale;
     return std::nullopt;
   }
 
   /// Bytes, whole under BytesKey or in GiB under GiBKey (rounded down).
-  std::optional<uint64_t> bytes(const llvm::json::Object &O,
-                                const std::string &Path,
+  std::optional<uint64_t> bytes(const JSONObject &O, const FieldPath &At,
                                 llvm::StringRef BytesKey,
                                 llvm::StringRef GiBKey, bool Positive,
                                 uint64_t Max) {
     if (O.get(BytesKey) && O.get(GiBKey)) {
-      fail(Path, "give " + BytesKey + " or " + GiBKey + ", not both");
+      fail(At, "give " + BytesKey + " or " + GiBKey + ", not both");
       return std::nullopt;
     }
     std::optional<double> V;
     if (O.get(BytesKey))
-      V = number(O, Path, BytesKey, Positive, double(Max), /*Whole=*/true);
-    else if ((V = number(O, Path, GiBKey, Positive, double(Max) / GiB)))
+      V = number(O, At, BytesKey, {Positive, double(Max), /*Whole=*/true});
+    else if ((V = number(O, At, GiBKey, {Positive, double(Max) / GiB})))
       *V = std::floor(*V * GiB);
     if (!V)
       return std::nullopt;
     if (Positive && *V < 1) {
-      fail(field(Path, GiBKey), "must be at least one byte");
+      FieldPath Here = At.field(GiBKey);
+      fail(Here, "must be at least one byte");
       return std::nullopt;
     }
     return static_cast<uint64_t>(*V);
   }
-
-private:
-  llvm::StringRef File;
-  std::optional<std::string> FirstError;
 };
 
 constexpr llvm::StringLiteral LinkKeys[] = {"kind", "bandwidth",
@@ -759,54 +700,55 @@ constexpr llvm::StringLiteral LinkKeys[] = {"kind", "bandwidth",
 
 /// A link object; fields absent fall back to Base, and without a Base every
 /// field is required.
-std::optional<Link> readLink(JSONReader &R, const llvm::json::Object &O,
-                             const std::string &Path,
-                             std::optional<Link> Base) {
+std::optional<Link> readLink(ClusterReader &R, const JSONObject &O,
+                             const FieldPath &At, std::optional<Link> Base) {
   Link L = Base.value_or(Link());
-  if (std::optional<llvm::StringRef> K = R.string(O, Path, "kind")) {
+  FieldPath KindAt = At.field("kind");
+  if (std::optional<llvm::StringRef> K = R.nonEmptyString(O, At, "kind")) {
     constexpr LinkKind Kinds[] = {LinkKind::NVLink, LinkKind::PCIe,
                                   LinkKind::Network, LinkKind::Host};
     const LinkKind *Found = llvm::find_if(Kinds, [&](LinkKind X) {
       return K->equals_insensitive(getLinkKindName(X));
     });
     if (Found == std::end(Kinds)) {
-      R.fail(JSONReader::field(Path, "kind"),
-             "unknown link kind '" + *K +
-                 "' (known: nvlink, pcie, network, host; 'local' is only a "
-                 "device's link to itself)");
+      R.fail(KindAt, "unknown link kind '" + *K +
+                         "' (known: nvlink, pcie, network, host; 'local' is "
+                         "only a device's link to itself)");
       return std::nullopt;
     }
     L.Kind = *Found;
   } else if (!Base) {
-    R.fail(Path, "missing 'kind'");
+    R.fail(KindAt, "required field is missing");
   }
-  if (std::optional<double> B = R.quantity(
-          O, Path, "bandwidth", "bandwidth_gb_s", 1e9, true, MaxBandwidth))
+  if (std::optional<double> B = R.quantity(O, At, "bandwidth", "bandwidth_gb_s",
+                                           1e9, true, MaxBandwidth))
     L.Bandwidth = *B;
   else if (!Base)
-    R.fail(Path, "missing 'bandwidth' or 'bandwidth_gb_s'");
+    R.fail(At, "missing 'bandwidth' or 'bandwidth_gb_s'");
   if (std::optional<double> Lat =
-          R.number(O, Path, "latency_us", false, MaxLatencyMicros))
+          R.number(O, At, "latency_us", {false, MaxLatencyMicros}))
     L.Latency = us(*Lat);
-  else if (!Base)
-    R.fail(Path, "missing 'latency_us'");
+  else if (!Base) {
+    FieldPath LatencyAt = At.field("latency_us");
+    R.fail(LatencyAt, "required field is missing");
+  }
   if (R.failed())
     return std::nullopt;
   return L;
 }
 
-std::optional<Link> readLinkField(JSONReader &R, const llvm::json::Object &O,
-                                  const std::string &Path, llvm::StringRef Key,
+std::optional<Link> readLinkField(ClusterReader &R, const JSONObject &O,
+                                  const FieldPath &At, llvm::StringRef Key,
                                   std::optional<Link> Base) {
-  const llvm::json::Value *V = O.get(Key);
+  const JSONValue *V = O.get(Key);
   if (!V || R.failed())
     return std::nullopt;
-  std::string At = JSONReader::field(Path, Key);
-  const llvm::json::Object *LO = R.object(*V, At);
+  FieldPath Here = At.field(Key);
+  const JSONObject *LO = R.objectAt(*V, Here);
   if (!LO)
     return std::nullopt;
-  R.checkKeys(*LO, At, LinkKeys);
-  return readLink(R, *LO, At, Base);
+  R.knownKeys(*LO, Here, LinkKeys);
+  return readLink(R, *LO, Here, Base);
 }
 
 constexpr llvm::StringLiteral DeviceKeys[] = {"preset",
@@ -825,25 +767,25 @@ constexpr llvm::StringLiteral DeviceKeys[] = {"preset",
                                               "host_link"};
 
 /// The FLOP/s object, in FLOP/s under "flops" or TFLOP/s under "tflops".
-void readFlops(JSONReader &R, const llvm::json::Object &O,
-               const std::string &Path, DeviceDraft &D, bool Required) {
+void readFlops(ClusterReader &R, const JSONObject &O, const FieldPath &At,
+               DeviceDraft &D, bool Required) {
   if (O.get("flops") && O.get("tflops")) {
-    R.fail(Path, "give flops or tflops, not both");
+    R.fail(At, "give flops or tflops, not both");
     return;
   }
   llvm::StringRef Key = O.get("tflops") ? "tflops" : "flops";
   double Scale = Key == "tflops" ? 1e12 : 1;
-  const llvm::json::Value *V = O.get(Key);
+  const JSONValue *V = O.get(Key);
   if (!V) {
     if (Required)
-      R.fail(Path, "missing 'flops' or 'tflops'");
+      R.fail(At, "missing 'flops' or 'tflops'");
     return;
   }
-  std::string At = JSONReader::field(Path, Key);
-  const llvm::json::Object *F = R.object(*V, At);
+  FieldPath FlopsAt = At.field(Key);
+  const JSONObject *F = R.objectAt(*V, FlopsAt);
   if (!F)
     return;
-  R.checkKeys(*F, At, {"f32", "bf16", "fp8", "int8"});
+  R.knownKeys(*F, FlopsAt, {"f32", "bf16", "fp8", "int8"});
   struct {
     llvm::StringLiteral Key;
     double &Value;
@@ -854,47 +796,48 @@ void readFlops(JSONReader &R, const llvm::json::Object &O,
                 {"int8", D.Dev.FlopsInt8, false}};
   for (auto &Fl : Fields) {
     if (std::optional<double> X =
-            R.number(*F, At, Fl.Key, Fl.Required, MaxFlops / Scale))
+            R.number(*F, FlopsAt, Fl.Key, {Fl.Required, MaxFlops / Scale}))
       Fl.Value = *X * Scale;
-    else if (Required && Fl.Required)
-      R.fail(At, "missing '" + Fl.Key + "'");
+    else if (Required && Fl.Required) {
+      FieldPath Here = FlopsAt.field(Fl.Key);
+      R.fail(Here, "required field is missing");
+    }
   }
 }
 
-std::optional<DeviceDraft> readDevice(JSONReader &R, const llvm::json::Value &V,
-                                      const std::string &Path) {
-  const llvm::json::Object *O = R.object(V, Path);
+std::optional<DeviceDraft> readDevice(ClusterReader &R, const JSONValue &V,
+                                      const FieldPath &At) {
+  const JSONObject *O = R.objectAt(V, At);
   if (!O)
     return std::nullopt;
-  R.checkKeys(*O, Path, DeviceKeys);
+  R.knownKeys(*O, At, DeviceKeys);
 
   DeviceDraft D;
-  std::optional<llvm::StringRef> Preset = R.string(*O, Path, "preset");
-  std::optional<llvm::StringRef> Kind = R.string(*O, Path, "kind");
+  FieldPath KindAt = At.field("kind"), PresetAt = At.field("preset");
+  std::optional<llvm::StringRef> Preset = R.nonEmptyString(*O, At, "preset");
+  std::optional<llvm::StringRef> Kind = R.nonEmptyString(*O, At, "kind");
   if (R.failed())
     return std::nullopt;
   if (Kind && !Kind->equals_insensitive("gpu") &&
       !Kind->equals_insensitive("cpu")) {
-    R.fail(JSONReader::field(Path, "kind"),
-           "unknown device kind '" + *Kind + "' (known: gpu, cpu)");
+    R.fail(KindAt, "unknown device kind '" + *Kind + "' (known: gpu, cpu)");
     return std::nullopt;
   }
   bool IsCPU = Kind && Kind->equals_insensitive("cpu");
   if (Preset) {
     const GPUPreset *P = findPreset(*Preset);
     if (!P) {
-      R.fail(JSONReader::field(Path, "preset"),
+      R.fail(PresetAt,
              "unknown preset '" + *Preset + "' (known: " + presetList() + ")");
       return std::nullopt;
     }
     if (IsCPU) {
-      R.fail(JSONReader::field(Path, "kind"),
-             "'cpu' contradicts preset '" + P->Name + "', a GPU");
+      R.fail(KindAt, "'cpu' contradicts preset '" + P->Name + "', a GPU");
       return std::nullopt;
     }
     D = deviceFromPreset(*P);
   } else if (!Kind) {
-    R.fail(Path, "give a 'preset' or a 'kind' (gpu or cpu)");
+    R.fail(At, "give a 'preset' or a 'kind' (gpu or cpu)");
     return std::nullopt;
   } else {
     D = IsCPU ? cpuDevice(0) : customGPU();
@@ -902,35 +845,36 @@ std::optional<DeviceDraft> readDevice(JSONReader &R, const llvm::json::Value &V,
   bool Custom = !Preset;
   bool CustomGPU = Custom && !IsCPU;
 
-  if (std::optional<llvm::StringRef> Name = R.string(*O, Path, "name"))
+  if (std::optional<llvm::StringRef> Name = R.nonEmptyString(*O, At, "name"))
     D.Dev.Name = Name->str();
-  else if (CustomGPU)
-    R.fail(Path, "missing 'name'");
-  if (std::optional<uint64_t> B = R.bytes(*O, Path, "capacity_bytes",
-                                          "memory_gib", true, MaxDeviceBytes))
+  else if (CustomGPU) {
+    FieldPath NameAt = At.field("name");
+    R.fail(NameAt, "required field is missing");
+  }
+  if (std::optional<uint64_t> B =
+          R.bytes(*O, At, "capacity_bytes", "memory_gib", true, MaxDeviceBytes))
     D.Dev.CapacityBytes = *B;
   else if (Custom)
-    R.fail(Path, "missing 'capacity_bytes' or 'memory_gib'");
+    R.fail(At, "missing 'capacity_bytes' or 'memory_gib'");
   D.Reserve =
-      R.bytes(*O, Path, "reserve_bytes", "reserve_gib", false, MaxDeviceBytes);
+      R.bytes(*O, At, "reserve_bytes", "reserve_gib", false, MaxDeviceBytes);
   if (std::optional<double> B =
-          R.quantity(*O, Path, "memory_bandwidth", "memory_bandwidth_gb_s", 1e9,
+          R.quantity(*O, At, "memory_bandwidth", "memory_bandwidth_gb_s", 1e9,
                      true, MaxBandwidth))
     D.Dev.MemoryBandwidth = *B;
   else if (CustomGPU)
-    R.fail(Path, "missing 'memory_bandwidth' or 'memory_bandwidth_gb_s'");
-  readFlops(R, *O, Path, D, CustomGPU);
-  if (std::optional<Link> L =
-          readLinkField(R, *O, Path, "host_link", D.HostLink))
+    R.fail(At, "missing 'memory_bandwidth' or 'memory_bandwidth_gb_s'");
+  readFlops(R, *O, At, D, CustomGPU);
+  if (std::optional<Link> L = readLinkField(R, *O, At, "host_link", D.HostLink))
     D.HostLink = *L;
   if (R.failed())
     return std::nullopt;
   if (D.Reserve && *D.Reserve >= D.Dev.CapacityBytes) {
-    R.fail(JSONReader::field(Path, O->get("reserve_bytes") ? "reserve_bytes"
-                                                           : "reserve_gib"),
-           "the reserve of " + llvm::Twine(*D.Reserve) +
-               " bytes must be less than the capacity of " +
-               llvm::Twine(D.Dev.CapacityBytes) + " bytes");
+    FieldPath ReserveAt =
+        At.field(O->get("reserve_bytes") ? "reserve_bytes" : "reserve_gib");
+    R.fail(ReserveAt, "the reserve of " + llvm::Twine(*D.Reserve) +
+                          " bytes must be less than the capacity of " +
+                          llvm::Twine(D.Dev.CapacityBytes) + " bytes");
     return std::nullopt;
   }
   return D;
@@ -939,75 +883,77 @@ std::optional<DeviceDraft> readDevice(JSONReader &R, const llvm::json::Value &V,
 /// "index" and "node" are what clusterToJSON writes; when present they must
 /// agree with the device's place, so that an edited file cannot mean two
 /// things.
-void checkPlace(JSONReader &R, const llvm::json::Object &O,
-                const std::string &Path, llvm::StringRef Key, unsigned Actual) {
-  if (std::optional<double> V = R.number(O, Path, Key, false, MaxDevices,
-                                         /*Whole=*/true))
-    if (*V != Actual)
-      R.fail(JSONReader::field(Path, Key),
-             llvm::Twine("is ") + formatNumber(*V) + " but the device is " +
-                 Key + " " + llvm::Twine(Actual) + " by its place in the file");
+void checkPlace(ClusterReader &R, const JSONObject &O, const FieldPath &At,
+                llvm::StringRef Key, unsigned Actual) {
+  if (std::optional<double> V =
+          R.number(O, At, Key, {false, double(MaxDevices), /*Whole=*/true}))
+    if (*V != Actual) {
+      FieldPath Here = At.field(Key);
+      R.fail(Here, llvm::Twine("is ") + formatNumber(*V) +
+                       " but the device is " + Key + " " + llvm::Twine(Actual) +
+                       " by its place in the file");
+    }
 }
 
-void readNodes(JSONReader &R, const llvm::json::Array &Nodes, ClusterDraft &D) {
+void readNodes(ClusterReader &R, const JSONArray &Nodes, const FieldPath &At,
+               ClusterDraft &D) {
   for (size_t N = 0; N < Nodes.size() && !R.failed(); ++N) {
-    std::string NodePath = JSONReader::index("nodes", N);
-    const llvm::json::Object *NO = R.object(Nodes[N], NodePath);
+    FieldPath NodeAt = At.index(N);
+    const JSONObject *NO = R.objectAt(Nodes[N], NodeAt);
     if (!NO)
       return;
-    R.checkKeys(*NO, NodePath, {"devices", "intra_node_link"});
+    R.knownKeys(*NO, NodeAt, {"devices", "intra_node_link"});
     D.IntraNode.push_back(
-        readLinkField(R, *NO, NodePath, "intra_node_link", std::nullopt));
-    const llvm::json::Array *Devs = R.array(*NO, NodePath, "devices", true);
+        readLinkField(R, *NO, NodeAt, "intra_node_link", std::nullopt));
+    const JSONArray *Devs = R.nonEmptyArray(*NO, NodeAt, "devices", true);
     if (!Devs)
       return;
+    FieldPath DevsAt = NodeAt.field("devices");
     if (D.Devices.size() + Devs->size() > MaxDevices) {
-      R.fail(JSONReader::field(NodePath, "devices"),
-             "more than " + llvm::Twine(MaxDevices) +
-                 " devices in the cluster");
+      R.fail(DevsAt, "more than " + llvm::Twine(MaxDevices) +
+                         " devices in the cluster");
       return;
     }
     for (size_t I = 0; I < Devs->size() && !R.failed(); ++I) {
-      std::string DevPath =
-          JSONReader::index(JSONReader::field(NodePath, "devices"), I);
-      std::optional<DeviceDraft> X = readDevice(R, (*Devs)[I], DevPath);
+      FieldPath DevAt = DevsAt.index(I);
+      std::optional<DeviceDraft> X = readDevice(R, (*Devs)[I], DevAt);
       if (!X)
         return;
       X->Dev.Index = D.Devices.size();
       X->Dev.Node = N;
-      X->Where = R.where(DevPath);
-      const llvm::json::Object &DO = *(*Devs)[I].getAsObject();
-      checkPlace(R, DO, DevPath, "index", X->Dev.Index);
-      checkPlace(R, DO, DevPath, "node", X->Dev.Node);
+      X->Where = R.where(DevAt);
+      const JSONObject &DO = *(*Devs)[I].getAsObject();
+      checkPlace(R, DO, DevAt, "index", X->Dev.Index);
+      checkPlace(R, DO, DevAt, "node", X->Dev.Node);
       D.Devices.push_back(std::move(*X));
     }
     ++D.NumNodes;
   }
 }
 
-void readPairLinks(JSONReader &R, const llvm::json::Array &Links,
-                   ClusterDraft &D) {
+void readPairLinks(ClusterReader &R, const JSONArray &Links,
+                   const FieldPath &LinksAt, ClusterDraft &D) {
   for (size_t I = 0; I < Links.size() && !R.failed(); ++I) {
-    std::string At = JSONReader::index("links", I);
-    const llvm::json::Object *O = R.object(Links[I], At);
+    FieldPath At = LinksAt.index(I);
+    const JSONObject *O = R.objectAt(Links[I], At);
     if (!O)
       return;
     llvm::SmallVector<llvm::StringLiteral, 5> Keys(std::begin(LinkKeys),
                                                    std::end(LinkKeys));
     Keys.push_back("devices");
-    R.checkKeys(*O, At, Keys);
-    const llvm::json::Array *Pair = R.array(*O, At, "devices", true);
+    R.knownKeys(*O, At, Keys);
+    const JSONArray *Pair = R.nonEmptyArray(*O, At, "devices", true);
     if (!Pair)
       return;
-    std::string PairPath = JSONReader::field(At, "devices");
+    FieldPath PairAt = At.field("devices");
     llvm::Optional<int64_t> A, B;
     if (Pair->size() == 2) {
-      A = getAsInt64((*Pair)[0]);
-      B = getAsInt64((*Pair)[1]);
+      A = (*Pair)[0].getAsInteger();
+      B = (*Pair)[1].getAsInteger();
     }
     int64_t N = D.Devices.size();
     if (!A || !B || *A < 0 || *B < 0 || *A >= N || *B >= N || *A == *B) {
-      R.fail(PairPath,
+      R.fail(PairAt,
              "expected two different device indices below " + llvm::Twine(N));
       return;
     }
@@ -1020,43 +966,42 @@ void readPairLinks(JSONReader &R, const llvm::json::Array &Links,
 
 llvm::Expected<Cluster> parseClusterJSON(llvm::StringRef Text,
                                          llvm::StringRef Path) {
-  if (std::optional<size_t> At = findJSONNestingBeyond(Text, MaxJSONNesting))
-    return makeError(Path +
-                     ": invalid JSON: arrays and objects nest deeper "
-                     "than " +
-                     llvm::Twine(MaxJSONNesting) + " levels at byte " +
-                     llvm::Twine(*At));
-  llvm::Expected<llvm::json::Value> Root = parseJSON(Text);
-  if (!Root)
-    return makeError(Path +
-                     ": invalid JSON: " + llvm::toString(Root.takeError()));
-  JSONReader R(Path);
-  const llvm::json::Object *O = Root->getAsObject();
-  if (!O)
-    return makeError(Path + ": expected an object with a 'nodes' array");
-  R.checkKeys(*O, "",
+  // The parser bounds the nesting itself (MaxJSONNesting).
+  llvm::Expected<std::unique_ptr<JSONDocument>> Doc =
+      readJSONDocument(Text, Path);
+  if (!Doc)
+    return Doc.takeError();
+  ClusterReader R(Path);
+  FieldPath Root;
+  const JSONObject *O = (*Doc)->root().getAsObject();
+  if (!O) {
+    R.expected(Root, "an object with a 'nodes' array", (*Doc)->root());
+    return R.takeError();
+  }
+  R.knownKeys(*O, Root,
               {"name", "spec", "nodes", "inter_node_link", "links",
                "host_bytes_per_node", "host_memory_gib", "disk_bandwidth",
                "disk_bandwidth_gb_s"});
   // name and spec describe the file; the cluster's Spec is its path, which
   // is what --cluster takes to make it again.
-  R.string(*O, "", "name");
-  R.string(*O, "", "spec");
+  R.nonEmptyString(*O, Root, "name");
+  R.nonEmptyString(*O, Root, "spec");
 
   ClusterDraft D;
   D.Spec = Path.str();
-  if (const llvm::json::Array *Nodes = R.array(*O, "", "nodes", true))
-    readNodes(R, *Nodes, D);
+  FieldPath NodesAt = Root.field("nodes"), LinksAt = Root.field("links");
+  if (const JSONArray *Nodes = R.nonEmptyArray(*O, Root, "nodes", true))
+    readNodes(R, *Nodes, NodesAt, D);
   if (std::optional<Link> L =
-          readLinkField(R, *O, "", "inter_node_link", D.InterNode))
+          readLinkField(R, *O, Root, "inter_node_link", D.InterNode))
     D.InterNode = *L;
-  if (const llvm::json::Array *Links = R.array(*O, "", "links", false))
-    readPairLinks(R, *Links, D);
-  D.HostBytesPerNode = R.bytes(*O, "", "host_bytes_per_node", "host_memory_gib",
-                               false, MaxHostBytes);
+  if (const JSONArray *Links = R.nonEmptyArray(*O, Root, "links", false))
+    readPairLinks(R, *Links, LinksAt, D);
+  D.HostBytesPerNode = R.bytes(*O, Root, "host_bytes_per_node",
+                               "host_memory_gib", false, MaxHostBytes);
   if (std::optional<double> B =
-          R.quantity(*O, "", "disk_bandwidth", "disk_bandwidth_gb_s", 1e9, true,
-                     MaxBandwidth))
+          R.quantity(*O, Root, "disk_bandwidth", "disk_bandwidth_gb_s", 1e9,
+                     true, MaxBandwidth))
     D.DiskBandwidth = *B;
   if (R.failed())
     return R.takeError();

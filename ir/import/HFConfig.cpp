@@ -2,13 +2,11 @@
 
 #include "ir/import/HFConfig.h"
 
-#include "ir/plan/JSONNesting.h"
-#include "ir/plan/JSONParser.h"
+#include "ir/support/JSONFieldReader.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -25,122 +23,100 @@ static llvm::Error fileError(llvm::StringRef Path, const llvm::Twine &Msg) {
 
 namespace {
 
-/// Typed access to the keys of one JSON object of a config. The first error
-/// is kept and later reads return defaults, so that a conversion reads as a
-/// list of fields instead of a ladder of checks; the caller asks for the
-/// error once at the end. Nested objects share the error and name their keys
-/// with a prefix ("rope_scaling.factor").
+/// Typed access to the keys of one JSON object of a config, on
+/// JSONFieldReader's reads: the first problem is kept and later reads
+/// return defaults, so that a conversion reads as a list of fields instead
+/// of a ladder of checks; the caller asks for the error once at the end.
+/// Nested objects share the reader and name their keys with their path
+/// ("rope_scaling.factor").
 class ConfigReader {
 public:
-  ConfigReader(llvm::StringRef File, const llvm::json::Object &Obj,
-               std::optional<std::string> &FirstError, std::string Prefix = "")
-      : File(File), Obj(Obj), FirstError(FirstError),
-        Prefix(std::move(Prefix)) {}
+  ConfigReader(JSONFieldReader &R, const JSONObject &Obj, const FieldPath &At)
+      : R(R), Obj(Obj), At(At) {}
 
-  ConfigReader nested(const llvm::json::Object &Child,
-                      llvm::StringRef Key) const {
-    return ConfigReader(File, Child, FirstError, keyName(Key));
+  /// The object at Key, which ChildAt (At.field(Key), kept alive by the
+  /// caller) names.
+  ConfigReader nested(const JSONObject &Child, const FieldPath &ChildAt) const {
+    return ConfigReader(R, Child, ChildAt);
   }
+  const FieldPath &path() const { return At; }
 
   /// The value of Key, or null when it is absent or null: transformers
   /// treats an explicit null like a missing key (its default applies).
-  const llvm::json::Value *find(llvm::StringRef Key) const {
-    const llvm::json::Value *V = Obj.get(Key);
-    return V && V->kind() != llvm::json::Value::Null ? V : nullptr;
+  const JSONValue *find(llvm::StringRef Key) const {
+    const JSONValue *V = Obj.get(Key);
+    return V && !V->getAsNull() ? V : nullptr;
   }
   bool has(llvm::StringRef Key) const { return find(Key) != nullptr; }
 
   /// A required key; null is a wrong type, not a default.
-  const llvm::json::Value *require(llvm::StringRef Key) {
-    const llvm::json::Value *V = Obj.get(Key);
-    if (!V)
-      fail("missing required key '" + keyName(Key) + "'");
-    return V;
+  const JSONValue *require(llvm::StringRef Key) {
+    return R.required(Obj, At, Key);
   }
 
   int64_t getInt(llvm::StringRef Key) {
-    const llvm::json::Value *V = require(Key);
+    const JSONValue *V = require(Key);
     return V ? asInt(Key, *V, 0) : 0;
   }
   int64_t getInt(llvm::StringRef Key, int64_t Default) {
-    const llvm::json::Value *V = find(Key);
+    const JSONValue *V = find(Key);
     return V ? asInt(Key, *V, Default) : Default;
   }
   double getNumber(llvm::StringRef Key) {
-    const llvm::json::Value *V = require(Key);
+    const JSONValue *V = require(Key);
     return V ? asNumber(Key, *V, 0) : 0;
   }
   double getNumber(llvm::StringRef Key, double Default) {
-    const llvm::json::Value *V = find(Key);
+    const JSONValue *V = find(Key);
     return V ? asNumber(Key, *V, Default) : Default;
   }
   bool getBool(llvm::StringRef Key, bool Default) {
-    const llvm::json::Value *V = find(Key);
-    if (!V)
-      return Default;
-    if (llvm::Optional<bool> B = V->getAsBoolean())
-      return *B;
-    wrongType(Key, "a boolean", *V);
-    return Default;
+    const JSONValue *V = find(Key);
+    FieldPath Here = At.field(Key);
+    bool B = Default;
+    return V && R.boolean(*V, Here, B) ? B : Default;
   }
   std::optional<std::string> getString(llvm::StringRef Key) {
-    const llvm::json::Value *V = find(Key);
-    if (!V)
+    const JSONValue *V = find(Key);
+    FieldPath Here = At.field(Key);
+    std::string S;
+    if (!V || !R.string(*V, Here, S))
       return std::nullopt;
-    if (llvm::Optional<llvm::StringRef> S = V->getAsString())
-      return S->str();
-    wrongType(Key, "a string", *V);
-    return std::nullopt;
+    return S;
   }
 
-  void fail(const llvm::Twine &Msg) {
-    if (!FirstError)
-      FirstError = (File + ": " + Msg).str();
+  /// A problem of the whole config ("unsupported model_type ...").
+  void fail(const llvm::Twine &Msg) { R.fail(FieldPath(), Msg); }
+  /// A problem of Key's value ("rope_scaling.factor: must be ...").
+  void fail(llvm::StringRef Key, const llvm::Twine &Msg) {
+    FieldPath Here = At.field(Key);
+    R.fail(Here, Msg);
   }
   void wrongType(llvm::StringRef Key, llvm::StringRef Expected,
-                 const llvm::json::Value &Got) {
-    fail("key '" + keyName(Key) + "' must be " + Expected + ", got " +
-         describe(Got));
+                 const JSONValue &Got) {
+    FieldPath Here = At.field(Key);
+    R.expected(Here, Expected, Got);
   }
-  std::string keyName(llvm::StringRef Key) const {
-    return Prefix.empty() ? Key.str() : Prefix + "." + Key.str();
+  void wrongType(const FieldPath &Here, llvm::StringRef Expected,
+                 const JSONValue &Got) {
+    R.expected(Here, Expected, Got);
   }
 
 private:
-  int64_t asInt(llvm::StringRef Key, const llvm::json::Value &V,
-                int64_t Default) {
-    if (llvm::Optional<int64_t> I = getAsInt64(V))
-      return *I;
-    wrongType(Key, "an integer", V);
-    return Default;
+  int64_t asInt(llvm::StringRef Key, const JSONValue &V, int64_t Default) {
+    FieldPath Here = At.field(Key);
+    int64_t I = Default;
+    return R.signedInteger(V, Here, I) ? I : Default;
   }
-  double asNumber(llvm::StringRef Key, const llvm::json::Value &V,
-                  double Default) {
-    if (llvm::Optional<double> D = V.getAsNumber())
-      return *D;
-    wrongType(Key, "a number", V);
-    return Default;
-  }
-  /// Short scalars are quoted as written; anything else by its kind.
-  static std::string describe(const llvm::json::Value &V) {
-    switch (V.kind()) {
-    case llvm::json::Value::Array:
-      return "an array";
-    case llvm::json::Value::Object:
-      return "an object";
-    default: {
-      std::string Text = llvm::formatv("{0}", V).str();
-      if (Text.size() <= 40)
-        return Text;
-      return V.kind() == llvm::json::Value::String ? "a string" : "a number";
-    }
-    }
+  double asNumber(llvm::StringRef Key, const JSONValue &V, double Default) {
+    FieldPath Here = At.field(Key);
+    double D = Default;
+    return R.number(V, Here, D) ? D : Default;
   }
 
-  llvm::StringRef File;
-  const llvm::json::Object &Obj;
-  std::optional<std::string> &FirstError;
-  std::string Prefix;
+  JSONFieldReader &R;
+  const JSONObject &Obj;
+  const FieldPath &At;
 };
 
 struct SupportedArch {
@@ -188,16 +164,19 @@ static std::optional<Architecture> detectArchitecture(ConfigReader &R) {
   }
 
   std::optional<Architecture> FromClass;
-  if (const llvm::json::Value *V = R.find("architectures")) {
-    const llvm::json::Array *Classes = V->getAsArray();
+  if (const JSONValue *V = R.find("architectures")) {
+    const JSONArray *Classes = V->getAsArray();
     if (!Classes || Classes->empty()) {
       R.wrongType("architectures", "a non-empty array of strings", *V);
       return std::nullopt;
     }
-    for (const llvm::json::Value &C : *Classes) {
+    FieldPath ClassesAt = R.path().field("architectures");
+    for (size_t I = 0; I < Classes->size(); ++I) {
+      const JSONValue &C = (*Classes)[I];
       llvm::Optional<llvm::StringRef> Name = C.getAsString();
       if (!Name) {
-        R.wrongType("architectures", "a non-empty array of strings", *V);
+        FieldPath ClassAt = ClassesAt.index(I);
+        R.wrongType(ClassAt, "a string", C);
         return std::nullopt;
       }
       const SupportedArch *Found = nullptr;
@@ -222,7 +201,7 @@ static std::optional<Architecture> detectArchitecture(ConfigReader &R) {
     return FromType;
   if (FromClass)
     return FromClass;
-  R.fail("missing required key 'model_type'");
+  R.fail("model_type", "required field is missing");
   return std::nullopt;
 }
 
@@ -250,21 +229,22 @@ static std::string formatNumber(double D) {
 
 static RopeScaling parseRopeScaling(ConfigReader &R, int64_t MaxContext) {
   RopeScaling S;
-  const llvm::json::Value *V = R.find("rope_scaling");
+  const JSONValue *V = R.find("rope_scaling");
   if (!V)
     return S;
-  const llvm::json::Object *Obj = V->getAsObject();
+  const JSONObject *Obj = V->getAsObject();
   if (!Obj) {
     R.wrongType("rope_scaling", "an object or null", *V);
     return S;
   }
-  ConfigReader SR = R.nested(*Obj, "rope_scaling");
+  FieldPath ScalingAt = R.path().field("rope_scaling");
+  ConfigReader SR = R.nested(*Obj, ScalingAt);
   // transformers reads "rope_type" and falls back to the older "type".
   std::optional<std::string> Type = SR.getString("rope_type");
   if (!Type)
     Type = SR.getString("type");
   if (!Type) {
-    SR.fail("missing required key 'rope_scaling.rope_type'");
+    SR.fail("rope_type", "required field is missing");
     return S;
   }
 
@@ -304,12 +284,10 @@ static RopeScaling parseRopeScaling(ConfigReader &R, int64_t MaxContext) {
   }
 
   if (!(S.Factor >= 1))
-    SR.fail("key 'rope_scaling.factor' must be at least 1, got " +
-            formatNumber(S.Factor));
+    SR.fail("factor", "must be at least 1, got " + formatNumber(S.Factor));
   if (S.Type != RopeScaling::Kind::Linear && S.OriginalContext <= 0)
-    SR.fail("key 'rope_scaling.original_max_position_embeddings' must be "
-            "positive, got " +
-            llvm::Twine(S.OriginalContext));
+    SR.fail("original_max_position_embeddings",
+            "must be positive, got " + llvm::Twine(S.OriginalContext));
   return S;
 }
 
@@ -338,8 +316,8 @@ static void applySlidingWindow(ConfigReader &R, ModelConfig &C) {
     return;
   int64_t Window = R.getInt("sliding_window", 0);
   if (Window < 0)
-    R.fail("key 'sliding_window' must not be negative, got " +
-           llvm::Twine(Window));
+    R.fail("sliding_window",
+           "must not be negative, got " + llvm::Twine(Window));
   else if (Window > 0 && Window < C.MaxContext)
     C.MaxContext = Window;
 }
@@ -380,8 +358,8 @@ static void parseQwen2MoE(ConfigReader &R, ModelConfig &C) {
   if (Step != 1)
     R.fail("decoder_sparse_step " + llvm::Twine(Step) +
            " is not supported (every layer must be a MoE layer: 1)");
-  if (const llvm::json::Value *V = R.find("mlp_only_layers")) {
-    const llvm::json::Array *A = V->getAsArray();
+  if (const JSONValue *V = R.find("mlp_only_layers")) {
+    const JSONArray *A = V->getAsArray();
     if (!A)
       R.wrongType("mlp_only_layers", "an array", *V);
     else if (!A->empty())
@@ -451,24 +429,23 @@ static std::string modelName(llvm::StringRef Path) {
 
 llvm::Expected<ModelConfig> parseHFConfig(llvm::StringRef JsonText,
                                           llvm::StringRef Path) {
-  if (std::optional<size_t> At =
-          findJSONNestingBeyond(JsonText, MaxJSONNesting))
-    return fileError(Path, "invalid JSON: arrays and objects nest deeper "
-                           "than " +
-                               llvm::Twine(MaxJSONNesting) +
-                               " levels at byte " + llvm::Twine(*At));
-  llvm::Expected<llvm::json::Value> Root = parseJSON(JsonText);
-  if (!Root)
-    return fileError(Path, "invalid JSON: " + llvm::toString(Root.takeError()));
-  const llvm::json::Object *Obj = Root->getAsObject();
-  if (!Obj)
-    return fileError(Path, "must be a JSON object");
+  // The parser bounds the nesting itself (MaxJSONNesting).
+  llvm::Expected<std::unique_ptr<JSONDocument>> Doc =
+      readJSONDocument(JsonText, Path);
+  if (!Doc)
+    return Doc.takeError();
+  JSONFieldReader Fields(Path);
+  FieldPath Root;
+  const JSONObject *Obj = (*Doc)->root().getAsObject();
+  if (!Obj) {
+    Fields.expected(Root, "a JSON object", (*Doc)->root());
+    return Fields.takeError();
+  }
 
-  std::optional<std::string> FirstError;
-  ConfigReader R(Path, *Obj, FirstError);
+  ConfigReader R(Fields, *Obj, Root);
   std::optional<Architecture> Arch = detectArchitecture(R);
   if (!Arch)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), *FirstError);
+    return Fields.takeError();
 
   ModelConfig C;
   C.Name = modelName(Path);
@@ -512,8 +489,8 @@ llvm::Expected<ModelConfig> parseHFConfig(llvm::StringRef JsonText,
   if (C.Arch != Architecture::DeepSeekV3)
     applySlidingWindow(R, C);
 
-  if (FirstError)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), *FirstError);
+  if (Fields.failed())
+    return Fields.takeError();
   if (llvm::Error E = C.validate()) {
     // validate() names the model; here the file says where.
     std::string Text = llvm::toString(std::move(E));

@@ -3,8 +3,8 @@
 #include "ir/import/SafeTensorsReader.h"
 
 #include "ir/TensorType.h"
-#include "ir/plan/JSONNesting.h"
-#include "ir/plan/JSONParser.h"
+#include "ir/support/JSONNesting.h"
+#include "ir/support/JSONParser.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"

@@ -3,20 +3,17 @@
 // The plan file is the only contract between compile and run, so the reader
 // trusts nothing: every field is checked for presence, type and range, and
 // the first problem is reported with the file and the field's path
-// ("plan.json: buffers[3].device: expected a device index, ...").
-//
-// llvm::json::Path is not used for the paths: its messages read "expected
-// string at plan.buffers[3]" and take only string literals, while ours
-// carry numbers ("device 5 does not exist (the plan has 2 devices)").
+// ("plan.json: buffers[3].device: expected a device index, ..."), through
+// the reads every JSON reader shares (ir/support/JSONFieldReader.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "ir/plan/Plan.h"
 
-#include "ir/plan/JSONDocument.h"
-#include "ir/plan/JSONNesting.h"
-#include "ir/plan/JSONParser.h"
 #include "ir/plan/PlanStructure.h"
+#include "ir/support/JSONDocument.h"
+#include "ir/support/JSONFieldReader.h"
+#include "ir/support/JSONParser.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -25,7 +22,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <map>
 #include <utility>
@@ -40,12 +36,6 @@ namespace strata::plan {
 
 namespace {
 
-/// LLVM 14's JSON parser clamps integers beyond int64 to INT64_MAX without
-/// an error, so the largest value that reads back unambiguously is one
-/// below it; the reader refuses INT64_MAX itself.
-constexpr uint64_t MaxExactInteger =
-    static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - 1;
-
 /// Names come from model files and may not be UTF-8; llvm::json asserts on
 /// such strings, so they are repaired (U+FFFD) rather than crash the writer.
 json::Value text(StringRef S) {
@@ -55,7 +45,8 @@ json::Value text(StringRef S) {
 }
 
 json::Value count(uint64_t N) {
-  assert(N <= MaxExactInteger && "count too large for the plan format");
+  // The reader refuses larger integers (MaxExactJSONInteger).
+  assert(N <= MaxExactJSONInteger && "count too large for the plan format");
   return json::Value(N);
 }
 
@@ -363,72 +354,29 @@ json::Value planToJSON(const Plan &P) {
 
 namespace {
 
-/// Where a value sits in the document, e.g. buffers[3].device. A chain of
-/// stack frames, formatted only when an error is reported, so that a valid
-/// plan costs no string building. Keep every link as a named local: a
-/// temporary would leave its children dangling.
-class FieldPath {
+/// Reads one plan document with JSONFieldReader's reads (paths, types,
+/// ranges, the first problem), chained with && so that reading stops at the
+/// first problem and the error reported does not depend on later fields.
+/// Every integer in a plan is a count, a size or an index, hence read with
+/// integer(), never negative.
+class PlanReader : JSONFieldReader {
 public:
-  FieldPath() = default; ///< The document itself.
-  FieldPath field(StringRef Name) const { return FieldPath(this, Name, 0); }
-  FieldPath index(size_t I) const { return FieldPath(this, "", I); }
-
-  bool isRoot() const { return !Parent; }
-  void print(raw_ostream &OS) const {
-    if (!Parent)
-      return;
-    Parent->print(OS);
-    if (Name.empty())
-      OS << '[' << Index << ']';
-    else
-      OS << (Parent->Parent ? "." : "") << Name;
-  }
-
-private:
-  FieldPath(const FieldPath *Parent, StringRef Name, size_t Index)
-      : Parent(Parent), Name(Name), Index(Index) {}
-
-  const FieldPath *Parent = nullptr;
-  StringRef Name; ///< Empty for an array element.
-  size_t Index = 0;
-};
-
-/// Reads one plan document. Every read* call returns false after recording
-/// the first problem; callers chain them with && so that reading stops at
-/// the first one and the error reported does not depend on later fields.
-class PlanReader {
-public:
-  explicit PlanReader(StringRef File) : File(File) {}
+  explicit PlanReader(StringRef File) : JSONFieldReader(File) {}
 
   Expected<Plan> read(const JSONValue &Root);
 
 private:
-  bool fail(const FieldPath &At, const Twine &Message);
-
-  // Objects and their keys.
-  const JSONObject *object(const JSONValue &V, const FieldPath &At);
-  const JSONValue *required(const JSONObject &O, const FieldPath &At,
-                            StringRef Key);
-  const JSONObject *object(const JSONObject &O, const FieldPath &At,
-                           StringRef Key);
-  const JSONArray *array(const JSONObject &O, const FieldPath &At,
-                         StringRef Key);
-
-  // Scalars, by key. Every integer in a plan is a count, a size or an
-  // index, hence never negative.
-  bool string(const JSONObject &O, const FieldPath &At, StringRef Key,
-              std::string &Out);
-  bool boolean(const JSONObject &O, const FieldPath &At, StringRef Key,
-               bool &Out);
-  template <typename T>
-  bool integer(const JSONObject &O, const FieldPath &At, StringRef Key, T &Out);
-  template <typename T>
-  bool integer(const JSONValue &V, const FieldPath &At, T &Out);
+  /// Seconds, or null for a figure that is not finite.
   bool seconds(const JSONObject &O, const FieldPath &At, StringRef Key,
                double &Out);
   /// One of kind enum E's spellings (PlanKinds.def).
   template <typename E>
-  bool kind(const JSONObject &O, const FieldPath &At, StringRef Key, E &Out);
+  bool kind(const JSONObject &O, const FieldPath &At, StringRef Key, E &Out) {
+    std::optional<size_t> I = oneOf(O, At, Key, getKindSpellings<E>());
+    if (I)
+      Out = static_cast<E>(*I);
+    return I.has_value();
+  }
 
   // The sections of the plan, in file order.
   bool version(const JSONObject &Root);
@@ -474,109 +422,7 @@ private:
   bool cleanups(const JSONObject &Root, Plan &P);
   /// The rules no single field shows (PlanStructure.h), once all is read.
   bool structure(const Plan &P);
-
-  StringRef File;
-  std::string Problem; ///< The first error, without the file name.
 };
-
-bool PlanReader::fail(const FieldPath &At, const Twine &Message) {
-  if (!Problem.empty())
-    return false;
-  raw_string_ostream OS(Problem);
-  At.print(OS);
-  if (!At.isRoot())
-    OS << ": ";
-  OS << Message;
-  return false;
-}
-
-const JSONObject *PlanReader::object(const JSONValue &V, const FieldPath &At) {
-  if (const JSONObject *O = V.getAsObject())
-    return O;
-  fail(At, "expected an object");
-  return nullptr;
-}
-
-const JSONValue *PlanReader::required(const JSONObject &O, const FieldPath &At,
-                                      StringRef Key) {
-  if (const JSONValue *V = O.get(Key))
-    return V;
-  FieldPath Here = At.field(Key);
-  fail(Here, "required field is missing");
-  return nullptr;
-}
-
-const JSONObject *PlanReader::object(const JSONObject &O, const FieldPath &At,
-                                     StringRef Key) {
-  const JSONValue *V = required(O, At, Key);
-  FieldPath Here = At.field(Key);
-  return V ? object(*V, Here) : nullptr;
-}
-
-const JSONArray *PlanReader::array(const JSONObject &O, const FieldPath &At,
-                                   StringRef Key) {
-  const JSONValue *V = required(O, At, Key);
-  if (!V)
-    return nullptr;
-  if (const JSONArray *A = V->getAsArray())
-    return A;
-  FieldPath Here = At.field(Key);
-  fail(Here, "expected an array");
-  return nullptr;
-}
-
-bool PlanReader::string(const JSONObject &O, const FieldPath &At, StringRef Key,
-                        std::string &Out) {
-  const JSONValue *V = required(O, At, Key);
-  if (!V)
-    return false;
-  if (Optional<StringRef> S = V->getAsString()) {
-    Out = S->str();
-    return true;
-  }
-  FieldPath Here = At.field(Key);
-  return fail(Here, "expected a string");
-}
-
-bool PlanReader::boolean(const JSONObject &O, const FieldPath &At,
-                         StringRef Key, bool &Out) {
-  const JSONValue *V = required(O, At, Key);
-  if (!V)
-    return false;
-  if (Optional<bool> B = V->getAsBoolean()) {
-    Out = *B;
-    return true;
-  }
-  FieldPath Here = At.field(Key);
-  return fail(Here, "expected true or false");
-}
-
-template <typename T>
-bool PlanReader::integer(const JSONValue &V, const FieldPath &At, T &Out) {
-  // getAsUINT64 accepts only numbers written as integers: 1.0 or 1e3 for a
-  // byte count would hint at a writer that went through doubles.
-  Optional<uint64_t> N = V.getAsUINT64();
-  if (!N) {
-    Optional<double> D = V.getAsNumber();
-    if (D && *D < 0)
-      return fail(At, formatv("expected a non-negative integer, got {0}", V));
-    return fail(At, "expected a non-negative integer");
-  }
-  const uint64_t Max =
-      std::min<uint64_t>(std::numeric_limits<T>::max(), MaxExactInteger);
-  if (*N > Max)
-    return fail(At, formatv("out of range (at most {0})", Max));
-  Out = static_cast<T>(*N);
-  return true;
-}
-
-template <typename T>
-bool PlanReader::integer(const JSONObject &O, const FieldPath &At,
-                         StringRef Key, T &Out) {
-  const JSONValue *V = required(O, At, Key);
-  FieldPath Here = At.field(Key);
-  return V && integer(*V, Here, Out);
-}
 
 bool PlanReader::seconds(const JSONObject &O, const FieldPath &At,
                          StringRef Key, double &Out) {
@@ -592,55 +438,28 @@ bool PlanReader::seconds(const JSONObject &O, const FieldPath &At,
   // 1e400 parses as inf; a plan never holds one (see seconds() above).
   Optional<double> D = V->getAsNumber();
   if (!D || !std::isfinite(*D))
-    return fail(Here, "expected a finite number or null");
+    return expected(Here, "a finite number or null", *V);
   Out = *D;
   return true;
-}
-
-template <typename E>
-bool PlanReader::kind(const JSONObject &O, const FieldPath &At, StringRef Key,
-                      E &Out) {
-  std::string S;
-  if (!string(O, At, Key, S))
-    return false;
-  if (std::optional<E> K = parseKind<E>(S)) {
-    Out = *K;
-    return true;
-  }
-  std::string Allowed;
-  ArrayRef<StringLiteral> Names = getKindSpellings<E>();
-  size_t Listed = 0,
-         Count = llvm::count_if(Names, [](StringRef N) { return !N.empty(); });
-  for (StringRef N : Names) {
-    if (N.empty())
-      continue;
-    if (Listed)
-      Allowed += ++Listed == Count ? " or " : ", ";
-    else
-      ++Listed;
-    Allowed += "\"" + N.str() + "\"";
-  }
-  FieldPath Here = At.field(Key);
-  return fail(Here, formatv("expected {0}, got \"{1}\"", Allowed, S));
 }
 
 bool PlanReader::version(const JSONObject &Root) {
   // Checked before anything else: another version may lay out every other
   // field differently, and its message is the one that helps.
-  FieldPath At;
+  FieldPath Doc;
+  FieldPath At = Doc.field("format_version");
   const JSONValue *V = Root.get("format_version");
   if (!V)
-    return fail(At, "format_version: required field is missing (is this a "
-                    "Strata plan?)");
+    return fail(At, "required field is missing (is this a Strata plan?)");
   if (!V->getAsNumber())
-    return fail(At, "format_version: expected an integer");
+    return expected(At, "an integer", *V);
   Optional<int64_t> N = V->getAsInteger();
   if (N && *N == FormatVersion)
     return true;
-  return fail(At, formatv("format_version {0} is not supported (this build "
-                          "reads version {1}); recompile the plan with this "
-                          "strata",
-                          *V, FormatVersion));
+  return fail(Doc, formatv("format_version {0} is not supported (this build "
+                           "reads version {1}); recompile the plan with "
+                           "this strata",
+                           *V, FormatVersion));
 }
 
 bool PlanReader::model(const JSONObject &Root, ModelInfo &M) {
@@ -674,7 +493,7 @@ bool PlanReader::cluster(const JSONObject &Root, Plan &P) {
   }
   if (!D->getAsObject()) {
     FieldPath Here = At.field("description");
-    return fail(Here, "expected an object or null");
+    return expected(Here, "an object or null", *D);
   }
   // Compact with sorted keys: the canonical text, so that writing the plan
   // again reproduces the same bytes.
@@ -768,7 +587,7 @@ bool PlanReader::location(const JSONValue &V, const FieldPath &At,
     L = Location::device(static_cast<unsigned>(*N));
     return true;
   }
-  return fail(At, "expected a device index, \"host\" or \"disk\"");
+  return expected(At, "a device index, \"host\" or \"disk\"", V);
 }
 
 bool PlanReader::shard(const JSONObject &O, const FieldPath &At, Shard &S) {
@@ -817,8 +636,8 @@ bool PlanReader::buffer(const JSONValue &V, const FieldPath &At, Buffer &B) {
   B.Layer.reset();
   if (!Layer->getAsNull()) {
     Optional<uint64_t> N = Layer->getAsUINT64();
-    if (!N || *N > MaxExactInteger)
-      return fail(LayerAt, "expected a non-negative integer or null");
+    if (!N || *N > MaxExactJSONInteger)
+      return expected(LayerAt, "a non-negative integer or null", *Layer);
     B.Layer = static_cast<int64_t>(*N);
   }
 
@@ -948,16 +767,15 @@ bool PlanReader::attrs(const JSONObject &O, const FieldPath &At,
     else if (V.getAsNull())
       Out.Values[Key.str()] = std::numeric_limits<double>::quiet_NaN();
     else if (const JSONArray *L = V.getAsArray()) {
-      std::vector<int64_t> Ints;
-      for (const JSONValue &E : *L) {
-        Optional<int64_t> I = E.getAsInteger();
-        if (!I)
-          return fail(Here, "expected a list of integers");
-        Ints.push_back(*I);
+      std::vector<int64_t> Ints(L->size());
+      for (size_t I = 0; I < L->size(); ++I) {
+        FieldPath ElementAt = Here.index(I);
+        if (!signedInteger((*L)[I], ElementAt, Ints[I]))
+          return false;
       }
       Out.Values[Key.str()] = std::move(Ints);
     } else
-      return fail(Here, "expected a number, a string or a list of integers");
+      return expected(Here, "a number, a string or a list of integers", V);
   }
   return true;
 }
@@ -1073,8 +891,7 @@ bool PlanReader::structure(const Plan &P) {
   std::optional<StructureProblem> Bad = findStructureProblem(P);
   if (!Bad)
     return true;
-  Problem = Bad->Path + ": " + Bad->Message;
-  return false;
+  return fail(FieldPath(), Bad->Path + ": " + Bad->Message);
 }
 
 Expected<Plan> PlanReader::read(const JSONValue &RootValue) {
@@ -1082,7 +899,7 @@ Expected<Plan> PlanReader::read(const JSONValue &RootValue) {
   FieldPath Doc;
   const JSONObject *Root = RootValue.getAsObject();
   if (!Root)
-    fail(Doc, "expected a JSON object at the top level");
+    expected(Doc, "a JSON object at the top level", RootValue);
   else if (version(*Root) && model(*Root, P.Model) && cluster(*Root, P) &&
            options(*Root, P.Opts) &&
            string(*Root, Doc, "strategy", P.Strategy) &&
@@ -1094,47 +911,18 @@ Expected<Plan> PlanReader::read(const JSONValue &RootValue) {
     P.Version = FormatVersion;
     return P;
   }
-  assert(!Problem.empty() && "a reader returned false without an error");
-  return createStringError(inconvertibleErrorCode(), File + ": " + Problem);
+  assert(failed() && "a reader returned false without an error");
+  return takeError();
 }
 
 } // namespace
 
-/// json::ParseError keeps its line and column private and logs them as
-/// "[3:7, byte=20]: Expected ...". They are moved to the front, as
-/// "plan.json:3:7: invalid JSON: Expected ...", the form editors jump to.
-/// The parser's column is the offset just past the character it stopped
-/// on, i.e. that character's 1-based column, or 0 when it stopped at the
-/// start of a line (an empty file): that one is shown as column 1.
-static Error parseError(StringRef Path, Error E) {
-  std::string Log = toString(std::move(E));
-  unsigned Line = 0, Column = 0, Byte = 0;
-  int Consumed = 0;
-  if (std::sscanf(Log.c_str(), "[%u:%u, byte=%u]: %n", &Line, &Column, &Byte,
-                  &Consumed) == 3 &&
-      Consumed > 0)
-    return createStringError(inconvertibleErrorCode(),
-                             formatv("{0}:{1}:{2}: invalid JSON: {3}", Path,
-                                     Line, std::max(Column, 1u),
-                                     Log.substr(Consumed)));
-  return createStringError(inconvertibleErrorCode(),
-                           Path + ": invalid JSON: " + Log);
-}
-
 Expected<Plan> parsePlan(StringRef Text, StringRef Path) {
-  if (std::optional<size_t> At = findJSONNestingBeyond(Text, MaxJSONNesting)) {
-    StringRef Before = Text.take_front(*At);
-    size_t LineStart = Before.rfind('\n') + 1; // npos + 1 == 0
-    return createStringError(
-        inconvertibleErrorCode(),
-        formatv("{0}:{1}:{2}: invalid JSON: arrays and objects nest deeper "
-                "than {3} levels",
-                Path, Before.count('\n') + 1, *At - LineStart + 1,
-                MaxJSONNesting));
-  }
-  Expected<std::unique_ptr<JSONDocument>> Doc = parseJSONDocument(Text);
+  // The parser bounds the nesting itself (MaxJSONNesting), with the line
+  // and column of the level too many.
+  Expected<std::unique_ptr<JSONDocument>> Doc = readJSONDocument(Text, Path);
   if (!Doc)
-    return parseError(Path, Doc.takeError());
+    return Doc.takeError();
   return PlanReader(Path).read((*Doc)->root());
 }
 

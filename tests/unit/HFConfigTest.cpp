@@ -519,36 +519,38 @@ TEST(HFConfig, Defaults) {
 TEST(HFConfig, MissingAndMistypedKeys) {
   EXPECT_EQ(
       errorOf(Llama3_8B, [](llvm::json::Object &O) { O.erase("hidden_size"); }),
-      "config.json: missing required key 'hidden_size'");
+      "config.json: hidden_size: required field is missing");
   EXPECT_EQ(errorOf(Llama3_8B,
                     [](llvm::json::Object &O) { O["hidden_size"] = "4096"; }),
-            "config.json: key 'hidden_size' must be an integer, got \"4096\"");
+            "config.json: hidden_size: expected an integer, got \"4096\"");
   EXPECT_EQ(errorOf(Llama3_8B,
                     [](llvm::json::Object &O) { O["hidden_size"] = 4096.5; }),
-            "config.json: key 'hidden_size' must be an integer, got 4096.5");
+            "config.json: hidden_size: expected an integer, got 4096.5");
   EXPECT_EQ(errorOf(Llama3_8B,
                     [](llvm::json::Object &O) { O["vocab_size"] = nullptr; }),
-            "config.json: key 'vocab_size' must be an integer, got null");
+            "config.json: vocab_size: expected an integer, got null");
   EXPECT_EQ(
       errorOf(Llama3_8B,
               [](llvm::json::Object &O) { O["tie_word_embeddings"] = "yes"; }),
-      "config.json: key 'tie_word_embeddings' must be a boolean, got "
+      "config.json: tie_word_embeddings: expected true or false, got "
       "\"yes\"");
   EXPECT_EQ(errorOf(Llama3_8B,
                     [](llvm::json::Object &O) {
                       O["rms_norm_eps"] = llvm::json::Array{};
                     }),
-            "config.json: key 'rms_norm_eps' must be a number, got an array");
+            "config.json: rms_norm_eps: expected a number, got an empty "
+            "array");
   EXPECT_EQ(
       errorOf(Mixtral8x7B,
               [](llvm::json::Object &O) { O.erase("num_local_experts"); }),
-      "config.json: missing required key 'num_local_experts'");
+      "config.json: num_local_experts: required field is missing");
   EXPECT_EQ(errorOf(DeepSeekV3,
                     [](llvm::json::Object &O) { O.erase("q_lora_rank"); }),
-            "config.json: missing required key 'q_lora_rank'");
+            "config.json: q_lora_rank: required field is missing");
   EXPECT_EQ(errorOf("{\"model_type\": \"llama\",}"),
-            "config.json: invalid JSON: [1:24, byte=24]: Expected object key");
-  EXPECT_EQ(errorOf("[]"), "config.json: must be a JSON object");
+            "config.json:1:24: invalid JSON: Expected object key");
+  EXPECT_EQ(errorOf("[]"),
+            "config.json: expected a JSON object, got an empty array");
 }
 
 TEST(HFConfig, UnsupportedArchitectures) {
@@ -590,7 +592,7 @@ TEST(HFConfig, UnsupportedArchitectures) {
                       O.erase("model_type");
                       O.erase("architectures");
                     }),
-            "config.json: missing required key 'model_type'");
+            "config.json: model_type: required field is missing");
 }
 
 TEST(HFConfig, RopeScalingErrors) {
@@ -607,19 +609,18 @@ TEST(HFConfig, RopeScalingErrors) {
                                    {"factor", 8.0},
                                    {"high_freq_factor", 4.0},
                                    {"original_max_position_embeddings", 8192}}),
-            "config.json: missing required key 'rope_scaling.low_freq_factor'");
+            "config.json: rope_scaling.low_freq_factor: required field is "
+            "missing");
   EXPECT_EQ(
       WithScaling(llvm::json::Object{{"rope_type", "linear"}, {"factor", "8"}}),
-      "config.json: key 'rope_scaling.factor' must be a number, got "
-      "\"8\"");
+      "config.json: rope_scaling.factor: expected a number, got \"8\"");
   EXPECT_EQ(
       WithScaling(llvm::json::Object{{"rope_type", "linear"}, {"factor", 0.5}}),
-      "config.json: key 'rope_scaling.factor' must be at least 1, got "
-      "0.5");
+      "config.json: rope_scaling.factor: must be at least 1, got 0.5");
   EXPECT_EQ(WithScaling(llvm::json::Object{{"factor", 2}}),
-            "config.json: missing required key 'rope_scaling.rope_type'");
+            "config.json: rope_scaling.rope_type: required field is missing");
   EXPECT_EQ(WithScaling("linear"),
-            "config.json: key 'rope_scaling' must be an object or null, got "
+            "config.json: rope_scaling: expected an object or null, got "
             "\"linear\"");
   EXPECT_EQ(WithScaling(llvm::json::Object{{"rope_type", "yarn"},
                                            {"factor", 4},
@@ -715,16 +716,16 @@ TEST(HFConfig, SizesThatOverflowAreErrors) {
 TEST(HFConfig, TwoToThe63AsADoubleIsNoInteger) {
   EXPECT_EQ(errorOf(DeepSeekV3,
                     [](llvm::json::Object &O) { O["hidden_size"] = 0x1p63; }),
-            "config.json: key 'hidden_size' must be an integer, got "
-            "9.2233720368547758e+18");
+            "config.json: hidden_size: expected an integer, got "
+            "9.223372036854776e+18");
 }
 
 // Found by fuzzing (fuzz/FuzzHFConfig): json::parse recursed once per level
 // of nesting and overflowed the stack on a few megabytes of '['.
 TEST(HFConfig, DeepNestingIsAnErrorNotACrash) {
   EXPECT_EQ(errorOf(std::string(4 << 20, '[')),
-            "config.json: invalid JSON: arrays and objects nest deeper than "
-            "256 levels at byte 256");
+            "config.json:1:257: invalid JSON: arrays and objects nest deeper "
+            "than 256 levels");
   EXPECT_EQ(errorOf(R"({"model_type": ")" + std::string(1000, '{') + "\"}"),
             "config.json: unsupported model_type '" + std::string(1000, '{') +
                 "' (supported: llama, mistral, qwen2, mixtral, qwen2_moe, "

@@ -9,9 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ir/plan/JSONParser.h"
+#include "ir/support/JSONParser.h"
 #include "fuzz/JSONAgreement.h"
-#include "ir/plan/JSONDocument.h"
+#include "ir/support/JSONDocument.h"
 
 #include "llvm/Support/JSON.h"
 #include "gtest/gtest.h"

@@ -492,8 +492,8 @@ TEST(PlanJSONErrors, MalformedJSON) {
             "plan.json:2:12: invalid JSON: Invalid JSON value");
   EXPECT_EQ(errorOf("", "out/p.json"),
             "out/p.json:1:1: invalid JSON: Unexpected EOF");
-  EXPECT_EQ(errorOf("[]"),
-            "plan.json: expected a JSON object at the top level");
+  EXPECT_EQ(errorOf("[]"), "plan.json: expected a JSON object at the top "
+                           "level, got an empty array");
 }
 
 TEST(PlanJSONErrors, FormatVersion) {
@@ -504,7 +504,7 @@ TEST(PlanJSONErrors, FormatVersion) {
             "plan.json: format_version 0 is not supported (this build reads "
             "version 3); recompile the plan with this strata");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["format_version"] = "1"; }),
-            "plan.json: format_version: expected an integer");
+            "plan.json: format_version: expected an integer, got \"1\"");
   EXPECT_EQ(errorAfter([](json::Object &R) { R.erase("format_version"); }),
             "plan.json: format_version: required field is missing (is this a "
             "Strata plan?)");
@@ -545,42 +545,47 @@ TEST(PlanJSONErrors, MissingKeys) {
 TEST(PlanJSONErrors, WrongTypes) {
   EXPECT_EQ(
       errorAfter([](json::Object &R) { (*R.getObject("model"))["name"] = 5; }),
-      "plan.json: model.name: expected a string");
+      "plan.json: model.name: expected a string, got 5");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["multi_device"] = "yes"; }),
-            "plan.json: multi_device: expected true or false");
+            "plan.json: multi_device: expected true or false, got \"yes\"");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["devices"] = json::Object{}; }),
-            "plan.json: devices: expected an array");
+            "plan.json: devices: expected an array, got an empty object");
   EXPECT_EQ(errorAfter([](json::Object &R) { R["options"] = nullptr; }),
-            "plan.json: options: expected an object");
+            "plan.json: options: expected an object, got null");
   EXPECT_EQ(
       errorAfter([](json::Object &R) { (*R.getArray("buffers"))[2] = 3; }),
-      "plan.json: buffers[2]: expected an object");
+      "plan.json: buffers[2]: expected an object, got 3");
   EXPECT_EQ(errorAfter([](json::Object &R) {
               (*R.getObject("predicted"))["prefill_s"] = "fast";
             }),
-            "plan.json: predicted.prefill_s: expected a finite number or null");
+            "plan.json: predicted.prefill_s: expected a finite number or "
+            "null, got \"fast\"");
   EXPECT_EQ(errorAfter([](json::Object &R) {
               (*R.getObject("cluster"))["description"] = json::Array{};
             }),
-            "plan.json: cluster.description: expected an object or null");
+            "plan.json: cluster.description: expected an object or null, got "
+            "an empty array");
   EXPECT_EQ(errorAfter([](json::Object &R) { buffer(R, 0)["layer"] = "x"; }),
             "plan.json: buffers[0].layer: expected a non-negative integer or "
-            "null");
+            "null, got \"x\"");
   EXPECT_EQ(errorAfter([](json::Object &R) { buffer(R, 1)["role"] = 3; }),
-            "plan.json: buffers[1].role: expected a string");
+            "plan.json: buffers[1].role: expected a string, got 3");
   EXPECT_EQ(errorAfter([](json::Object &R) { buffer(R, 1)["shard"] = 2; }),
-            "plan.json: buffers[1].shard: expected an object");
+            "plan.json: buffers[1].shard: expected an object, got 2");
   EXPECT_EQ(errorAfter([](json::Object &R) {
               (*R.getArray("fallbacks"))[1].getAsObject()->erase("reason");
             }),
             "plan.json: fallbacks[1].reason: required field is missing");
   // Integers written as doubles hint at a writer that lost precision.
   EXPECT_EQ(errorAfter([](json::Object &R) { buffer(R, 0)["bytes"] = 1.5; }),
-            "plan.json: buffers[0].bytes: expected a non-negative integer");
-  EXPECT_EQ(errorAfterReplacing("\"batch\": 4", "\"batch\": 4.0"),
-            "plan.json: options.batch: expected a non-negative integer");
-  EXPECT_EQ(errorAfterReplacing("\"batch\": 4", "\"batch\": 4e0"),
-            "plan.json: options.batch: expected a non-negative integer");
+            "plan.json: buffers[0].bytes: expected a non-negative integer, "
+            "got 1.5");
+  EXPECT_EQ(
+      errorAfterReplacing("\"batch\": 4", "\"batch\": 4.0"),
+      "plan.json: options.batch: expected a non-negative integer, got 4.0");
+  EXPECT_EQ(
+      errorAfterReplacing("\"batch\": 4", "\"batch\": 4e0"),
+      "plan.json: options.batch: expected a non-negative integer, got 4.0");
 }
 
 TEST(PlanJSONErrors, Devices) {
@@ -589,14 +594,14 @@ TEST(PlanJSONErrors, Devices) {
             "has 2 devices)");
   EXPECT_EQ(errorAfter([](json::Object &R) { buffer(R, 3)["device"] = "gpu"; }),
             "plan.json: buffers[3].device: expected a device index, \"host\" "
-            "or \"disk\"");
+            "or \"disk\", got \"gpu\"");
   EXPECT_EQ(errorAfter([](json::Object &R) { buffer(R, 3)["device"] = -1; }),
             "plan.json: buffers[3].device: expected a device index, \"host\" "
-            "or \"disk\"");
+            "or \"disk\", got -1");
   EXPECT_EQ(
       errorAfter([](json::Object &R) { buffer(R, 3)["device"] = nullptr; }),
       "plan.json: buffers[3].device: expected a device index, \"host\" "
-      "or \"disk\"");
+      "or \"disk\", got null");
   EXPECT_EQ(
       errorAfter([](json::Object &R) { (*R.getArray("devices")).pop_back(); }),
       "plan.json: buffers[2].device: device 1 does not exist (the plan "
@@ -625,7 +630,7 @@ TEST(PlanJSONErrors, NegativeAndHugeNumbers) {
             "plan.json: model.layers: expected a non-negative integer, got -2");
   EXPECT_EQ(errorAfter([](json::Object &R) { buffer(R, 0)["layer"] = -1; }),
             "plan.json: buffers[0].layer: expected a non-negative integer or "
-            "null");
+            "null, got -1");
   EXPECT_EQ(errorAfter([](json::Object &R) {
               device(R, 0)["node"] = int64_t(1) << 32;
             }),
@@ -640,7 +645,8 @@ TEST(PlanJSONErrors, NegativeAndHugeNumbers) {
               "9223372036854775806)")
         << Huge;
   EXPECT_EQ(errorAfterReplacing("\"prefill_s\": 0.25", "\"prefill_s\": 1e400"),
-            "plan.json: predicted.prefill_s: expected a finite number or null");
+            "plan.json: predicted.prefill_s: expected a finite number or "
+            "null, got inf");
 }
 
 TEST(PlanJSONErrors, Shards) {
@@ -807,26 +813,32 @@ TEST(PlanJSONErrors, FileNameIsTheOneGiven) {
   json::Value V = planToJSON(fullPlan());
   (*V.getAsObject())["strategy"] = 1;
   EXPECT_EQ(errorOf(formatv("{0}", V).str(), "/tmp/run/plan-7.json"),
-            "/tmp/run/plan-7.json: strategy: expected a string");
+            "/tmp/run/plan-7.json: strategy: expected a string, got 1");
 }
 
 // Found by fuzz/FuzzPlan: json::parse recursed once per level of nesting, so
 // a plan of a few megabytes of '[' overflowed the stack (strata verify
-// crashed with SIGSEGV). Deep nesting is refused before parsing.
+// crashed with SIGSEGV). The parser refuses the level too many, where it
+// opens.
 TEST(PlanJSONErrors, DeepNestingIsAnErrorNotACrash) {
   std::string Deep = "{\"version\": " + std::string(4 << 20, '[');
   // The 257th level opens at byte 267 (column 268).
   EXPECT_EQ(errorOf(Deep), "plan.json:1:268: invalid JSON: arrays and objects "
                            "nest deeper than 256 levels");
-  EXPECT_EQ(errorOf("{\n\n  " + std::string(300, '{')),
-            "plan.json:3:258: invalid JSON: arrays and objects nest deeper "
+  EXPECT_EQ(errorOf("{\n\n  \"a\": " + std::string(300, '[')),
+            "plan.json:3:263: invalid JSON: arrays and objects nest deeper "
             "than 256 levels");
+  // A syntax error before the level too many is what the parser meets
+  // first: an object's member needs a key.
+  EXPECT_EQ(errorOf("{\n\n  " + std::string(300, '{')),
+            "plan.json:3:3: invalid JSON: Expected object key");
   // Brackets in strings are text, and 256 levels are left to the parser.
   EXPECT_EQ(errorOf("{\"version\": \"" + std::string(1000, '[') + "\""),
             "plan.json:1:1014: invalid JSON: Expected , or } after object "
             "property");
   EXPECT_EQ(errorOf(std::string(256, '[') + std::string(256, ']')),
-            "plan.json: expected a JSON object at the top level");
+            "plan.json: expected a JSON object at the top level, got an "
+            "array");
 }
 
 //===----------------------------------------------------------------------===//

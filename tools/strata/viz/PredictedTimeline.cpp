@@ -2,8 +2,8 @@
 
 #include "tools/strata/viz/PredictedTimeline.h"
 
-#include "ir/plan/JSONParser.h"
 #include "ir/plan/Plan.h"
+#include "ir/support/JSONParser.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/JSON.h"

@@ -13,10 +13,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_PLAN_JSONDOCUMENT_H
-#define STRATA_IR_PLAN_JSONDOCUMENT_H
+#ifndef STRATA_IR_SUPPORT_JSONDOCUMENT_H
+#define STRATA_IR_SUPPORT_JSONDOCUMENT_H
 
-#include "ir/plan/JSONNesting.h"
+#include "ir/support/JSONNesting.h"
 
 #include "llvm/ADT/Optional.h"
 #include "llvm/ADT/StringRef.h"
@@ -159,4 +159,4 @@ template <> struct llvm::format_provider<strata::JSONValue> {
   }
 };
 
-#endif // STRATA_IR_PLAN_JSONDOCUMENT_H
+#endif // STRATA_IR_SUPPORT_JSONDOCUMENT_H

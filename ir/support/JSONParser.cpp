@@ -1,7 +1,7 @@
 //===- JSONParser.cpp - JSON text to a JSONDocument, in linear time -------===//
 
-#include "ir/plan/JSONParser.h"
-#include "ir/plan/JSONDocument.h"
+#include "ir/support/JSONParser.h"
+#include "ir/support/JSONDocument.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallString.h"

@@ -1,19 +1,20 @@
-//===- JSONNesting.h - Bound the nesting of JSON before parsing -*- C++ -*-===//
+//===- JSONNesting.h - The bound on the nesting of JSON ---------*- C++ -*-===//
 //
 // LLVM 14's json::parse (and json::Value's destructor) recurse once per
 // level of arrays and objects, with no limit, so a file of a few megabytes
 // of '[' overflows the stack: `strata verify` of such a plan crashed with
-// SIGSEGV (found by fuzz/FuzzPlan). Every reader of a user's JSON (plans,
-// config.json, safetensors headers and indexes, cluster descriptions)
-// checks the nesting first with this scan, which runs in constant stack.
+// SIGSEGV (found by fuzz/FuzzPlan). parseJSONDocument and parseJSON refuse
+// a level beyond MaxJSONNesting and say where it opens. findJSONNestingBeyond
+// finds the same place without parsing, in constant stack: the safetensors
+// readers check with it before parsing, and fuzz/FuzzJSON before handing a
+// text to json::parse.
 //
-// It sits in ir/plan, the bottom library, so that every reader can include
-// it; it is header-only and uses nothing but LLVM's StringRef.
+// It is header-only and uses nothing but LLVM's StringRef.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_PLAN_JSONNESTING_H
-#define STRATA_IR_PLAN_JSONNESTING_H
+#ifndef STRATA_IR_SUPPORT_JSONNESTING_H
+#define STRATA_IR_SUPPORT_JSONNESTING_H
 
 #include "llvm/ADT/StringRef.h"
 
@@ -65,4 +66,4 @@ inline std::optional<size_t> findJSONNestingBeyond(llvm::StringRef Text,
 
 } // namespace strata
 
-#endif // STRATA_IR_PLAN_JSONNESTING_H
+#endif // STRATA_IR_SUPPORT_JSONNESTING_H

@@ -1,6 +1,6 @@
 //===- JSONDocument.cpp - A read-only JSON document, compact --------------===//
 
-#include "ir/plan/JSONDocument.h"
+#include "ir/support/JSONDocument.h"
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,4 @@
-//===- JSONParser.h - JSON text to llvm::json::Value in linear time -*- C++
-//-*-===//
+//===- JSONParser.h - JSON text to json::Value in linear time --*- C++ -*-===//
 //
 // The same grammar, values and errors as llvm::json::parse, without its cost
 // on long arrays. LLVM 14's parser appends each element to a std::vector of
@@ -15,10 +14,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_PLAN_JSONPARSER_H
-#define STRATA_IR_PLAN_JSONPARSER_H
+#ifndef STRATA_IR_SUPPORT_JSONPARSER_H
+#define STRATA_IR_SUPPORT_JSONPARSER_H
 
-#include "ir/plan/JSONNesting.h"
+#include "ir/support/JSONNesting.h"
 
 #include "llvm/Support/JSON.h"
 
@@ -46,4 +45,4 @@ inline llvm::Optional<int64_t> getAsInt64(const llvm::json::Value &V) {
 
 } // namespace strata
 
-#endif // STRATA_IR_PLAN_JSONPARSER_H
+#endif // STRATA_IR_SUPPORT_JSONPARSER_H
