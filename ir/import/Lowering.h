@@ -13,7 +13,7 @@
 
 #include "ir/Graph.h"
 #include "ir/import/ModelConfig.h"
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include <optional>
 

@@ -16,9 +16,9 @@
 #include "OutputFile.h"
 
 #include "ir/Units.h"
-#include "ir/import/ContentDigest.h"
-#include "ir/import/GGUFReader.h"
 #include "ir/import/ModelSource.h"
+#include "ir/modelfile/ContentDigest.h"
+#include "ir/modelfile/GGUFReader.h"
 #include "ir/plan/Plan.h"
 #include "runtime/Executor.h"
 #include "runtime/Generator.h"
