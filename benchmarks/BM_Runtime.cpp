@@ -111,7 +111,7 @@ std::string make15MModel() {
 }
 
 struct Loaded {
-  plan::Plan Plan;
+  std::shared_ptr<const plan::Plan> Plan;
   std::unique_ptr<runtime::CpuBackend> Backend;
   std::unique_ptr<runtime::Executor> X;
   uint64_t WeightBytes = 0;
@@ -139,9 +139,9 @@ llvm::Expected<std::unique_ptr<Loaded>> load(const std::string &Model,
   if (!Compiled)
     return Compiled.takeError();
   auto L = std::make_unique<Loaded>();
-  L->Plan = std::move(Compiled->Plan);
+  L->Plan = std::make_shared<const plan::Plan>(std::move(Compiled->Plan));
   std::vector<uint64_t> Caps;
-  for (const plan::Device &D : L->Plan.Devices)
+  for (const plan::Device &D : L->Plan->Devices)
     Caps.push_back(D.CapacityBytes);
   runtime::CpuBackend::Options BO;
   BO.SkipKernels = SkipKernels;
@@ -153,7 +153,7 @@ llvm::Expected<std::unique_ptr<Loaded>> load(const std::string &Model,
   L->X = std::move(*X);
   if (llvm::Error E = L->X->load())
     return E;
-  for (const plan::Buffer &B : L->Plan.Buffers)
+  for (const plan::Buffer &B : L->Plan->Buffers)
     if (B.Kind == plan::BufferKind::Weight)
       L->WeightBytes += B.Bytes;
   return L;
@@ -201,7 +201,7 @@ void BM_ExecutorOverhead(benchmark::State &State) {
     State.SkipWithError(llvm::toString(L.takeError()).c_str());
     return;
   }
-  size_t Steps = (*L)->Plan.findProgram("decode")->Steps.size();
+  size_t Steps = (*L)->Plan->findProgram("decode")->Steps.size();
   State.SetLabel(std::string(Clusters[State.range(0)]) + ", " +
                  std::to_string(Steps) + " steps, no kernels");
   decodeLoop(State, **L);

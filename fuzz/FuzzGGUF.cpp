@@ -9,7 +9,8 @@
 
 #include "fuzz/ImportChecks.h"
 
-#include "ir/import/GGUFReader.h"
+#include "ir/import/GGUFConfig.h"
+#include "ir/modelfile/GGUFReader.h"
 
 #include <cstddef>
 #include <cstdint>

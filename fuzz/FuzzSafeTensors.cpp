@@ -12,7 +12,7 @@
 
 #include "fuzz/ImportChecks.h"
 
-#include "ir/import/SafeTensorsReader.h"
+#include "ir/modelfile/SafeTensorsReader.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -20,7 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ir/import/GGUFReader.h"
+#include "ir/modelfile/GGUFReader.h"
 #include "runtime/tokenizer/GGUFVocabulary.h"
 #include "runtime/tokenizer/Tokenizer.h"
 

@@ -17,7 +17,7 @@
 #include "ir/import/Lowering.h"
 #include "ir/import/ModelConfig.h"
 #include "ir/import/ModelStats.h"
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include "llvm/Support/raw_ostream.h"
 

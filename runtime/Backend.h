@@ -4,9 +4,16 @@
 // collectives and their kernels. The executor (Executor.h) reads the plan,
 // allocates each region through the backend, loads weights, binds every
 // step to the bytes it reads and writes, and hands each program to the
-// backend to prepare once (a CUDA graph, or per-stream work lists on the
+// backend to prepare once (a CUDA graph, or per-device work lists on the
 // CPU) and run many times. The CPU backend (cpu/CpuBackend.h) runs every
 // plan on any machine; a CUDA backend implements the same interface.
+//
+// The interface is the calls every backend must make (pure virtual) and a
+// few optional ones with defaults that suit a backend whose device memory
+// is host memory. Devices are the backend's own, numbered from 0; the
+// executor maps the plan's devices onto them (`strata run --devices`).
+// Steps are decoded into kernel parameters by StepDecoder.h, which every
+// backend shares.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +26,8 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -43,15 +52,23 @@ struct TensorView {
 struct BoundStep {
   const plan::Step *Step = nullptr;
   unsigned Index = 0;  ///< Position in the program.
-  unsigned Device = 0; ///< The device whose stream runs it.
+  unsigned Device = 0; ///< The backend device whose stream runs it.
   llvm::SmallVector<TensorView, 4> Inputs;
   llvm::SmallVector<TensorView, 2> Outputs;
 };
 
+/// One of the plan's streams (plan::Stream), on the backend device its
+/// plan device is mapped to.
+struct BoundStream {
+  unsigned Device = 0;
+  plan::StreamKind Kind = plan::StreamKind::Compute;
+};
+
 struct BoundProgram {
   const plan::ProgramSchedule *Schedule = nullptr;
+  /// Indexed by plan::Step::Stream: any number of streams per device.
+  std::vector<BoundStream> Streams;
   std::vector<BoundStep> Steps;
-  unsigned NumStreams = 0;
 };
 
 /// A program made ready to run: the backend's own form of it.
@@ -59,6 +76,12 @@ class PreparedProgram {
 public:
   virtual ~PreparedProgram();
 };
+
+/// Told of every step a backend ran: when it began and how long it took
+/// (a collective's time includes waiting for its other members).
+using StepObserver = std::function<void(
+    const BoundStep &S, std::chrono::steady_clock::time_point Begin,
+    double Seconds)>;
 
 class Backend {
 public:
@@ -84,6 +107,9 @@ public:
                                    uint64_t Bytes) = 0;
   virtual llvm::Error copyFromDevice(unsigned D, void *Dst, const void *Src,
                                      uint64_t Bytes) = 0;
+  /// T's elements (on device D, of a float or block type) as f32 in host
+  /// memory Out (T.numElements() of them): the logits read back.
+  virtual llvm::Error readF32(unsigned D, const TensorView &T, float *Out) = 0;
 
   /// Prepares a program to run many times; fails on a step it cannot run.
   virtual llvm::Expected<std::unique_ptr<PreparedProgram>>
@@ -93,14 +119,33 @@ public:
   virtual llvm::Error run(PreparedProgram &P) = 0;
   /// Waits until every stream of every device is idle.
   virtual void synchronize() = 0;
+
+  // Optional: the defaults suit a backend whose devices are host memory.
+
   /// Hands back to the system the bytes of Region (Size bytes, allocated on
   /// device D) from Keep on, which nothing needs until they are written
-  /// again: the arena bytes only prefill uses, at the end of prefill. A
-  /// backend that cannot does nothing.
-  virtual void releaseTail(unsigned D, void *Region, uint64_t Keep,
-                           uint64_t Size) {
+  /// again: the arena bytes only prefill uses, at the end of prefill.
+  /// Returns the bytes handed back; a backend that cannot returns 0.
+  virtual uint64_t releaseTail(unsigned D, void *Region, uint64_t Keep,
+                               uint64_t Size) {
     (void)D, (void)Region, (void)Keep, (void)Size;
+    return 0;
   }
+  /// Host memory that steps read directly (host-offloaded weights):
+  /// pinned memory on a GPU; plain memory here.
+  virtual llvm::Expected<void *> allocateHost(uint64_t Bytes,
+                                              llvm::StringRef What);
+  virtual void deallocateHost(void *P);
+  /// Called for every step of every run, from any thread, once the step is
+  /// done (a GPU backend may call it when the run ends); must be
+  /// thread-safe. Set it before running; null: no timing.
+  virtual void setStepObserver(StepObserver O) { Observer = std::move(O); }
+
+protected:
+  const StepObserver &getStepObserver() const { return Observer; }
+
+private:
+  StepObserver Observer;
 };
 
 /// The kernels' element type for a plan's dtype name; an error for types

@@ -14,7 +14,7 @@
 #include "ir/Graph.h"
 #include "ir/WeightRole.h"
 #include "ir/import/ModelConfig.h"
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include <optional>
 

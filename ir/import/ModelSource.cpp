@@ -2,10 +2,11 @@
 
 #include "ir/import/ModelSource.h"
 
-#include "ir/import/GGUFReader.h"
+#include "ir/import/GGUFConfig.h"
 #include "ir/import/HFConfig.h"
 #include "ir/import/Presets.h"
-#include "ir/import/SafeTensorsReader.h"
+#include "ir/modelfile/GGUFReader.h"
+#include "ir/modelfile/SafeTensorsReader.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"

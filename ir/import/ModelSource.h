@@ -10,7 +10,7 @@
 #define STRATA_IR_IMPORT_MODELSOURCE_H
 
 #include "ir/import/ModelConfig.h"
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include <optional>
 

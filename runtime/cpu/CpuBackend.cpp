@@ -2,6 +2,7 @@
 
 #include "runtime/cpu/CpuBackend.h"
 
+#include "runtime/StepDecoder.h"
 #include "runtime/cpu/CpuKernels.h"
 
 #include "kernels/cpu/Convert.h"
@@ -141,7 +142,7 @@ namespace {
 
 struct Collective {
   std::unique_ptr<Rendezvous> Meet;
-  std::vector<const BoundStep *> Members;
+  std::vector<CollectiveParams> Members; ///< In member order.
 };
 
 class CpuProgram final : public PreparedProgram {
@@ -149,10 +150,10 @@ public:
   BoundProgram Bound;
   std::vector<CpuKernel> Kernels; ///< Per step; empty for collectives.
   std::vector<int> Member;        ///< Per step: index in its collective.
-  /// Per device: the steps of its compute and copy streams, merged in
-  /// program order. Every wait points to an earlier step, so one thread
-  /// running both streams' steps in that order keeps every dependency, and
-  /// a device needs one thread, not two, to wake for each run.
+  /// Per device: the steps of all its streams, merged in program order.
+  /// Every wait points to an earlier step, so one thread running them in
+  /// that order keeps every dependency, and a device needs one thread, not
+  /// one per stream, to wake for each run.
   std::vector<std::vector<unsigned>> DeviceSteps;
   std::unique_ptr<std::atomic<uint64_t>[]> Events;
   std::map<uint32_t, Collective> Collectives;
@@ -160,17 +161,35 @@ public:
   std::atomic<bool> Failed{false};
   std::mutex ErrorMutex;
   std::string Error;
+
+  /// Records the first failure and wakes everyone: waiters see it,
+  /// collectives give up.
+  void fail(std::string Msg, uint64_t Gen) {
+    {
+      std::lock_guard<std::mutex> L(ErrorMutex);
+      if (Error.empty())
+        Error = std::move(Msg);
+    }
+    Failed.store(true);
+    for (uint32_t E = 0; E < Bound.Schedule->NumEvents; ++E) {
+      Events[E].store(Gen, std::memory_order_release);
+      Events[E].notify_all();
+    }
+    for (auto &[Id, C] : Collectives)
+      C.Meet->abort();
+  }
 };
 
 } // namespace
 
 CpuBackend::CpuBackend(std::vector<uint64_t> Caps, Options O)
-    : Caps(std::move(Caps)), Opts(O), Streams(std::make_unique<CpuStreams>()) {
+    : Caps(std::move(Caps)), Opts(std::move(O)),
+      Streams(std::make_unique<CpuStreams>()) {
   Used.assign(this->Caps.size(), 0);
   unsigned Cores = std::max(1u, std::thread::hardware_concurrency());
   unsigned Threads =
-      O.ThreadsPerDevice
-          ? O.ThreadsPerDevice
+      Opts.ThreadsPerDevice
+          ? Opts.ThreadsPerDevice
           : std::max<unsigned>(1,
                                Cores / std::max<size_t>(1, this->Caps.size()));
   for (size_t D = 0; D < this->Caps.size(); ++D)
@@ -242,8 +261,8 @@ std::optional<unsigned> CpuBackend::findDevice(const void *P) const {
   return It->second.second;
 }
 
-void CpuBackend::releaseTail(unsigned, void *Region, uint64_t Keep,
-                             uint64_t Size) {
+uint64_t CpuBackend::releaseTail(unsigned, void *Region, uint64_t Keep,
+                                 uint64_t Size) {
   // Whole pages past Keep go back to the system; touching them again
   // faults in zeroed pages. The cap still counts them: the plan says the
   // device needs them for the next prefill.
@@ -252,8 +271,29 @@ void CpuBackend::releaseTail(unsigned, void *Region, uint64_t Keep,
   uintptr_t End = reinterpret_cast<uintptr_t>(Region) + Size;
   Begin = (Begin + Page - 1) / Page * Page;
   End = End / Page * Page;
-  if (End > Begin)
-    madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
+  if (End <= Begin ||
+      madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED))
+    return 0;
+  return End - Begin;
+}
+
+uint64_t CpuBackend::getResidentBytes(unsigned D) const {
+  std::lock_guard<std::mutex> L(AllocMutex);
+  long Page = sysconf(_SC_PAGESIZE);
+  uint64_t Resident = 0;
+  std::vector<unsigned char> InCore;
+  for (const auto &[Begin, Rest] : Allocations) {
+    if (Rest.second != D)
+      continue;
+    uintptr_t First = Begin / Page * Page;
+    size_t Pages = (Rest.first - First + Page - 1) / Page;
+    InCore.assign(Pages, 0);
+    if (mincore(reinterpret_cast<void *>(First), Pages * Page, InCore.data()))
+      continue;
+    for (unsigned char C : InCore)
+      Resident += (C & 1) ? Page : 0;
+  }
+  return Resident;
 }
 
 llvm::Error CpuBackend::copyToDevice(unsigned, void *Dst, const void *Src,
@@ -268,6 +308,17 @@ llvm::Error CpuBackend::copyFromDevice(unsigned, void *Dst, const void *Src,
   return llvm::Error::success();
 }
 
+llvm::Error CpuBackend::readF32(unsigned D, const TensorView &T, float *Out) {
+  if (!kernels::isFloat(T.Type) && T.Type != kernels::ElementType::Q8_0)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        llvm::formatv("cpu:{0}: cannot read {1} elements as f32", D,
+                      kernels::getName(T.Type))
+            .str());
+  kernels::cpu::readF32({T.Data, T.Type}, 0, T.numElements(), Out);
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::unique_ptr<PreparedProgram>>
 CpuBackend::prepare(BoundProgram B) {
   auto P = std::make_unique<CpuProgram>();
@@ -276,22 +327,30 @@ CpuBackend::prepare(BoundProgram B) {
   size_t N = P->Bound.Steps.size();
   P->Kernels.resize(N);
   P->Member.assign(N, -1);
-  P->DeviceSteps.resize((P->Bound.NumStreams + 1) / 2);
+  P->DeviceSteps.resize(Caps.size());
   P->Events = std::make_unique<std::atomic<uint64_t>[]>(S.NumEvents);
   for (uint32_t E = 0; E < S.NumEvents; ++E)
     P->Events[E].store(0);
   for (unsigned I = 0; I < N; ++I) {
     const BoundStep &St = P->Bound.Steps[I];
-    P->DeviceSteps[St.Device].push_back(I);
+    unsigned Stream = St.Step->Stream;
+    if (Stream >= P->Bound.Streams.size() ||
+        P->Bound.Streams[Stream].Device >= Caps.size())
+      return stepError(St, llvm::formatv("stream {0} is not on a device of "
+                                         "this backend ({1} streams, {2} "
+                                         "devices)",
+                                         Stream, P->Bound.Streams.size(),
+                                         Caps.size()));
+    P->DeviceSteps[P->Bound.Streams[Stream].Device].push_back(I);
     if (St.Step->Collective) {
       if (!plan::isCollective(St.Step->Op))
-        return llvm::createStringError(
-            llvm::inconvertibleErrorCode(),
-            "step " + llvm::Twine(I) + ": '" + plan::getKindName(St.Step->Op) +
-                "' is not a collective the CPU backend runs");
+        return stepError(St, "is not a collective the CPU backend runs");
+      auto Params = decodeStep(St);
+      if (!Params)
+        return Params.takeError();
       Collective &C = P->Collectives[*St.Step->Collective];
       P->Member[I] = C.Members.size();
-      C.Members.push_back(&St);
+      C.Members.push_back(std::get<CollectiveParams>(*Params));
       continue;
     }
     auto K = bindCpuKernel(St);
@@ -313,21 +372,22 @@ namespace {
 /// Runs a collective's step for its member: every member meets, reads what
 /// it needs of the others, meets again (so that nobody's input is reused
 /// while another still reads it), then writes its own output.
-bool runCollective(CpuProgram &P, const BoundStep &S, std::string &Err) {
+bool runCollective(CpuProgram &P, const BoundStep &S, unsigned Step,
+                   std::string &Err) {
   Collective &C = P.Collectives[*S.Step->Collective];
+  const CollectiveParams &Me = C.Members[P.Member[Step]];
   if (!C.Meet->arrive())
     return false;
-  const TensorView &Out = S.Outputs[0];
+  const TensorView &Out = Me.Out;
   if (S.Step->Op == plan::StepOp::AllReduce) {
     int64_t N = Out.numElements();
     std::vector<float> Sum(N, 0.0f), Part(N);
-    for (const BoundStep *M : C.Members) {
-      const TensorView &In = M->Inputs[0];
-      if (In.numElements() != N) {
+    for (const CollectiveParams &M : C.Members) {
+      if (M.In.numElements() != N) {
         Err = "all_reduce members disagree on the size";
         return false;
       }
-      kernels::cpu::readF32({In.Data, In.Type}, 0, N, Part.data());
+      kernels::cpu::readF32({M.In.Data, M.In.Type}, 0, N, Part.data());
       for (int64_t I = 0; I < N; ++I)
         Sum[I] += Part[I];
     }
@@ -337,23 +397,71 @@ bool runCollective(CpuProgram &P, const BoundStep &S, std::string &Err) {
     return true;
   }
   // all_gather: the members' parts side by side along the axis.
-  int64_t Axis = S.Step->Attrs.getInt("axis").value_or(0);
   int64_t Outer = 1;
-  for (int64_t A = 0; A < Axis; ++A)
+  for (int64_t A = 0; A < Me.Axis; ++A)
     Outer *= Out.Shape[A];
   uint64_t OutRow = Out.Bytes / std::max<int64_t>(1, Outer), At = 0;
-  for (const BoundStep *M : C.Members) {
-    const TensorView &In = M->Inputs[0];
-    uint64_t Row = In.Bytes / std::max<int64_t>(1, Outer);
+  for (const CollectiveParams &M : C.Members) {
+    uint64_t Row = M.In.Bytes / std::max<int64_t>(1, Outer);
     for (int64_t O = 0; O < Outer; ++O)
       std::memcpy(static_cast<char *>(Out.Data) + O * OutRow + At,
-                  static_cast<const char *>(In.Data) + O * Row, Row);
+                  static_cast<const char *>(M.In.Data) + O * Row, Row);
     At += Row;
   }
   return C.Meet->arrive();
 }
 
+std::string describeStep(const BoundStep &St, const llvm::Twine &Msg) {
+  return llvm::formatv("step {0} ({1} '{2}'): ", St.Index,
+                       plan::getKindName(St.Step->Op), St.Step->Name)
+             .str() +
+         Msg.str();
+}
+
 } // namespace
+
+void CpuBackend::runDevice(PreparedProgram &Prepared, unsigned Device,
+                           uint64_t Gen) {
+  CpuProgram &P = static_cast<CpuProgram &>(Prepared);
+  const StepObserver &Observe = getStepObserver();
+  kernels::cpu::CpuContext Ctx;
+  Ctx.Threads = Device < Pools.size() ? Pools[Device].get() : nullptr;
+  for (unsigned I : P.DeviceSteps[Device]) {
+    const BoundStep &St = P.Bound.Steps[I];
+    for (uint32_t E : St.Step->Waits)
+      waitAtLeast(P.Events[E], Gen);
+    if (P.Failed.load())
+      return;
+    if (Opts.BeforeStep)
+      if (llvm::Error E = Opts.BeforeStep(St)) {
+        P.fail(describeStep(St, llvm::toString(std::move(E))), Gen);
+        return;
+      }
+    // A collective's time includes waiting for its other members.
+    auto Begin = Observe ? std::chrono::steady_clock::now()
+                         : std::chrono::steady_clock::time_point();
+    if (St.Step->Collective) {
+      std::string Err;
+      if (!runCollective(P, St, I, Err)) {
+        if (!Err.empty() || !P.Failed.load())
+          P.fail(describeStep(St, Err.empty() ? "aborted" : Err), Gen);
+        return;
+      }
+    } else if (llvm::Error E = P.Kernels[I](Ctx)) {
+      P.fail(llvm::toString(std::move(E)), Gen);
+      return;
+    }
+    if (Observe)
+      Observe(St, Begin,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            Begin)
+                  .count());
+    if (St.Step->Record) {
+      P.Events[*St.Step->Record].store(Gen, std::memory_order_release);
+      P.Events[*St.Step->Record].notify_all();
+    }
+  }
+}
 
 llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
   CpuProgram &P = static_cast<CpuProgram &>(Prepared);
@@ -362,79 +470,15 @@ llvm::Error CpuBackend::run(PreparedProgram &Prepared) {
   P.Error.clear();
   for (auto &[Id, C] : P.Collectives)
     C.Meet->reset();
-  const plan::ProgramSchedule &S = *P.Bound.Schedule;
-
-  auto Fail = [&](std::string Msg) {
-    {
-      std::lock_guard<std::mutex> L(P.ErrorMutex);
-      if (P.Error.empty())
-        P.Error = std::move(Msg);
-    }
-    P.Failed.store(true);
-    // Wake everyone: waiters see the failure, collectives give up.
-    for (uint32_t E = 0; E < S.NumEvents; ++E) {
-      P.Events[E].store(Gen, std::memory_order_release);
-      P.Events[E].notify_all();
-    }
-    for (auto &[Id, C] : P.Collectives)
-      C.Meet->abort();
-  };
-
   std::vector<std::pair<unsigned, std::function<void()>>> Jobs;
-  for (unsigned Device = 0; Device < P.DeviceSteps.size(); ++Device) {
-    if (P.DeviceSteps[Device].empty())
-      continue;
-    Jobs.push_back(
-        {Device, [&, Device] {
-           kernels::cpu::CpuContext Ctx;
-           Ctx.Threads = Device < Pools.size() ? Pools[Device].get() : nullptr;
-           for (unsigned I : P.DeviceSteps[Device]) {
-             const BoundStep &St = P.Bound.Steps[I];
-             for (uint32_t E : St.Step->Waits)
-               waitAtLeast(P.Events[E], Gen);
-             if (P.Failed.load())
-               return;
-             if (Opts.BeforeStep)
-               if (llvm::Error E = Opts.BeforeStep(St)) {
-                 Fail(llvm::formatv("step {0} ({1} '{2}'): {3}", I,
-                                    plan::getKindName(St.Step->Op),
-                                    St.Step->Name, llvm::toString(std::move(E)))
-                          .str());
-                 return;
-               }
-             // A collective's time includes waiting for its other members.
-             auto Begin = Opts.OnStep ? std::chrono::steady_clock::now()
-                                      : std::chrono::steady_clock::time_point();
-             if (St.Step->Collective) {
-               std::string Err;
-               if (!runCollective(P, St, Err)) {
-                 if (!Err.empty() || !P.Failed.load())
-                   Fail(llvm::formatv("step {0} ({1} '{2}'): {3}", I,
-                                      plan::getKindName(St.Step->Op),
-                                      St.Step->Name,
-                                      Err.empty() ? "aborted" : Err)
-                            .str());
-                 return;
-               }
-             } else if (llvm::Error E = P.Kernels[I](Ctx)) {
-               Fail(llvm::toString(std::move(E)));
-               return;
-             }
-             if (Opts.OnStep)
-               Opts.OnStep(St, std::chrono::duration<double>(
-                                   std::chrono::steady_clock::now() - Begin)
-                                   .count());
-             if (St.Step->Record) {
-               P.Events[*St.Step->Record].store(Gen, std::memory_order_release);
-               P.Events[*St.Step->Record].notify_all();
-             }
-           }
-         }});
-  }
+  for (unsigned Device = 0; Device < P.DeviceSteps.size(); ++Device)
+    if (!P.DeviceSteps[Device].empty())
+      Jobs.push_back(
+          {Device, [this, &P, Device, Gen] { runDevice(P, Device, Gen); }});
   Streams->run(Jobs);
   if (P.Failed.load())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   S.Name + ": " + P.Error);
+                                   P.Bound.Schedule->Name + ": " + P.Error);
   return llvm::Error::success();
 }
 

@@ -1,12 +1,13 @@
 //===- CpuBackend.h - Plans run on CPU virtual devices ----------*- C++ -*-===//
 //
 // Each virtual device is a memory cap and a worker thread that runs the
-// steps of its two streams (compute and copy) in program order, which keeps
-// every dependency since every wait points back. Events are real cross-thread
-// synchronisation (an atomic per event holding the run that recorded it,
-// waited on with C++20 atomic wait); collectives are rendezvous of their
-// member streams. A device cannot allocate beyond its cap. Kernels come from
-// kernels/cpu, each device with its own pool of kernel threads.
+// steps of all its streams (as many as the plan gives the device) in
+// program order, which keeps every dependency since every wait points
+// back. Events are real cross-thread synchronisation (an atomic per event
+// holding the run that recorded it, waited on with C++20 atomic wait);
+// collectives are rendezvous of their member streams. A device cannot allocate
+// beyond its cap. Kernels come from kernels/cpu, each device with its own pool
+// of kernel threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,11 +38,6 @@ public:
     /// Run every step's synchronisation but no kernel: what the executor
     /// itself costs per step (benchmarks only).
     bool SkipKernels = false;
-    /// Called after each step (collectives included) with its wall time,
-    /// from the device's worker thread, before the next step of that device
-    /// starts (DEBUG=2's per-step detail, strata run --trace); must be
-    /// thread-safe.
-    std::function<void(const BoundStep &, double Seconds)> OnStep;
     /// Called before each step, from the device's worker thread; an error
     /// fails the run as a failing kernel does: the other devices stop at
     /// their next wait or collective. Tests inject faults with it; must be
@@ -67,14 +63,23 @@ public:
                            uint64_t Bytes) override;
   llvm::Error copyFromDevice(unsigned D, void *Dst, const void *Src,
                              uint64_t Bytes) override;
+  llvm::Error readF32(unsigned D, const TensorView &T, float *Out) override;
   llvm::Expected<std::unique_ptr<PreparedProgram>>
   prepare(BoundProgram P) override;
   llvm::Error run(PreparedProgram &P) override;
   void synchronize() override {}
-  void releaseTail(unsigned D, void *Region, uint64_t Keep,
-                   uint64_t Size) override;
+  uint64_t releaseTail(unsigned D, void *Region, uint64_t Keep,
+                       uint64_t Size) override;
+
+  /// Bytes of device D's allocations that are in physical memory now
+  /// (whole pages, as the kernel reports them): what releaseTail hands
+  /// back shows here.
+  uint64_t getResidentBytes(unsigned D) const;
 
 private:
+  /// One device's steps of one run of P, on that device's worker thread.
+  void runDevice(PreparedProgram &P, unsigned Device, uint64_t Gen);
+
   std::vector<uint64_t> Caps;
   Options Opts;
   std::vector<uint64_t> Used;

@@ -1,8 +1,8 @@
 //===- CpuKernels.h - A plan step as a call of a CPU kernel -----*- C++ -*-===//
 //
-// Maps each step the plan can hold onto kernels/cpu, reading the shapes
-// from the bound buffers and the constants from the step's attributes.
-// Checked once when a program is prepared, so that running is only calls.
+// Maps each decoded step (StepDecoder.h) onto kernels/cpu through a table
+// with one entry per plan::StepOp. Bound once when a program is prepared,
+// so that running is only calls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,9 +20,9 @@ namespace strata::runtime {
 /// Runs one bound step on the calling thread.
 using CpuKernel = std::function<llvm::Error(const kernels::cpu::CpuContext &)>;
 
-/// The kernel call for S; an error naming the step for an op, element
-/// type or shape the CPU kernels do not cover. Collectives are not kernels
-/// (the backend runs them) and are refused here.
+/// The kernel call for S; an error naming the step for an op the CPU
+/// kernels do not cover, or a step the decoder refuses. Collectives are not
+/// kernels (the backend runs them) and are refused here.
 llvm::Expected<CpuKernel> bindCpuKernel(const BoundStep &S);
 
 } // namespace strata::runtime

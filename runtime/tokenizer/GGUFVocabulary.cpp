@@ -8,7 +8,7 @@
 
 #include "runtime/tokenizer/GGUFVocabulary.h"
 
-#include "ir/import/GGUFReader.h"
+#include "ir/modelfile/GGUFReader.h"
 
 #include "llvm/Support/FormatVariadic.h"
 

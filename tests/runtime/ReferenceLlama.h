@@ -16,7 +16,7 @@
 #ifndef STRATA_TESTS_RUNTIME_REFERENCELLAMA_H
 #define STRATA_TESTS_RUNTIME_REFERENCELLAMA_H
 
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"

@@ -24,6 +24,8 @@
 #include "ir/import/ModelStats.h"
 #include "ir/plan/Plan.h"
 #include "passes/CompilePlan.h"
+#include "runtime/BackendFactory.h"
+#include "runtime/DeviceMap.h"
 #include "runtime/Executor.h"
 #include "runtime/Generator.h"
 #include "runtime/cpu/CpuBackend.h"
@@ -114,16 +116,24 @@ public:
                              uint64_t Bytes) override {
     return Inner.copyFromDevice(D, Dst, Src, Bytes);
   }
+  llvm::Error readF32(unsigned D, const runtime::TensorView &T,
+                      float *Out) override {
+    return Inner.readF32(D, T, Out);
+  }
   llvm::Expected<std::unique_ptr<runtime::PreparedProgram>>
   prepare(runtime::BoundProgram P) override {
     return Inner.prepare(std::move(P));
   }
   llvm::Error run(runtime::PreparedProgram &P) override { return Inner.run(P); }
   void synchronize() override { Inner.synchronize(); }
-  void releaseTail(unsigned, void *Region, uint64_t Keep,
-                   uint64_t Size) override {
+  uint64_t releaseTail(unsigned, void *Region, uint64_t Keep,
+                       uint64_t Size) override {
     std::memset(static_cast<char *>(Region) + Keep, 0xff, Size - Keep);
     ++Releases;
+    return Size - Keep;
+  }
+  void setStepObserver(runtime::StepObserver O) override {
+    Inner.setStepObserver(std::move(O));
   }
 
   unsigned Releases = 0;
@@ -132,8 +142,7 @@ private:
   runtime::CpuBackend Inner;
 };
 
-/// A plan compiled for one layout and loaded onto CPU virtual devices. It
-/// does not move: the executor keeps a reference to the plan.
+/// A plan compiled for one layout and loaded onto CPU virtual devices.
 class Deployment {
 public:
   static std::unique_ptr<Deployment> create(const import::ModelSource &Source,
@@ -142,24 +151,28 @@ public:
                                             bool Scribble = false);
 
   runtime::Executor &executor() { return *X; }
-  const plan::Plan &getPlan() const { return Plan; }
+  const plan::Plan &getPlan() const { return *Plan; }
+  std::shared_ptr<const plan::Plan> sharePlan() const { return Plan; }
   /// The backend, when it is a ScribblingBackend.
   ScribblingBackend *getScribbler() const { return Scribbler; }
 
 private:
-  plan::Plan Plan;
+  std::shared_ptr<const plan::Plan> Plan;
   std::unique_ptr<runtime::Backend> Backend;
   ScribblingBackend *Scribbler = nullptr;
   std::unique_ptr<runtime::Executor> X;
 };
 
-std::unique_ptr<Deployment> Deployment::create(const import::ModelSource &S,
-                                               const Layout &L, int64_t Batch,
-                                               int64_t Ctx, bool Scribble) {
+/// The plan `strata compile` would write for L, read back from its JSON
+/// (what `strata run` reads).
+std::shared_ptr<const plan::Plan> compile(const import::ModelSource &S,
+                                          const Layout &L, int64_t Batch = 1,
+                                          int64_t Ctx = Context,
+                                          int64_t Prefill = PrefillChunk) {
   import::LoweringOptions LO;
   LO.Batch = Batch;
   LO.Context = Ctx;
-  LO.PrefillTokens = PrefillChunk;
+  LO.PrefillTokens = Prefill;
   ir::Graph G = unwrap(import::lowerModel(S.Config, &*S.Tensors, LO));
   import::ModelStats Stats = unwrap(import::computeWeightStats(G));
   // Room for everything on every device, so that placement follows the
@@ -180,15 +193,31 @@ std::unique_ptr<Deployment> Deployment::create(const import::ModelSource &S,
 
   // What runs is what the plan file says, as for `strata run`.
   std::string Text = plan::planToString(Compiled.Plan);
-  std::unique_ptr<Deployment> D(new Deployment);
-  D->Plan = unwrap(plan::parsePlan(Text, "plan.json"));
-  EXPECT_EQ(plan::planToString(D->Plan), Text) << "the plan's JSON round trip";
+  auto P = std::make_shared<const plan::Plan>(
+      unwrap(plan::parsePlan(Text, "plan.json")));
+  EXPECT_EQ(plan::planToString(*P), Text) << "the plan's JSON round trip";
+  return P;
+}
 
+/// What each plan device may use of its device (as `strata run` gives),
+/// on the backend device Map gives it (empty: the same index).
+std::vector<uint64_t> capsFor(const plan::Plan &P,
+                              llvm::ArrayRef<unsigned> Map = {},
+                              unsigned Devices = 0) {
+  std::vector<uint64_t> Caps(std::max<size_t>(Devices, P.Devices.size()), 0);
+  for (const plan::Device &Dev : P.Devices)
+    Caps[Map.empty() ? Dev.Index : Map[Dev.Index]] =
+        Dev.CapacityBytes - std::min(Dev.CapacityBytes, Dev.ReserveBytes);
+  return Caps;
+}
+
+std::unique_ptr<Deployment> Deployment::create(const import::ModelSource &S,
+                                               const Layout &L, int64_t Batch,
+                                               int64_t Ctx, bool Scribble) {
+  std::unique_ptr<Deployment> D(new Deployment);
+  D->Plan = compile(S, L, Batch, Ctx);
   // Each device gets what the plan may use of it, as `strata run` gives.
-  std::vector<uint64_t> Caps;
-  for (const plan::Device &Dev : D->Plan.Devices)
-    Caps.push_back(Dev.CapacityBytes -
-                   std::min(Dev.CapacityBytes, Dev.ReserveBytes));
+  std::vector<uint64_t> Caps = capsFor(*D->Plan);
   runtime::CpuBackend::Options BO;
   BO.ThreadsPerDevice = 2; // several kernel threads, on any machine
   if (Scribble) {
@@ -834,6 +863,7 @@ TEST(StoriesModel, AFailingStepStopsEveryDeviceCleanly) {
     std::atomic<unsigned> Injected{0};
     runtime::CpuBackend::Options BO;
     BO.ThreadsPerDevice = 2;
+    std::shared_ptr<const plan::Plan> Shared = D->sharePlan();
     // The last device fails at its fifth step of decode.
     const unsigned Victim = P.Devices.size() - 1;
     const plan::ProgramSchedule *Decode = P.findProgram("decode");
@@ -854,7 +884,7 @@ TEST(StoriesModel, AFailingStepStopsEveryDeviceCleanly) {
     };
     {
       runtime::CpuBackend B(Caps, BO);
-      auto X = unwrap(runtime::Executor::create(P, *S.Tensors, B));
+      auto X = unwrap(runtime::Executor::create(Shared, *S.Tensors, B));
       ASSERT_FALSE(bool(X->load()));
       std::vector<int32_t> Next;
       llvm::Error E = X->run("decode", {1}, {0}, Next, nullptr);
@@ -876,7 +906,7 @@ TEST(StoriesModel, AFailingStepStopsEveryDeviceCleanly) {
 
     // Ctrl-C while loading: an error, and nothing left allocated.
     runtime::CpuBackend B(Caps, {});
-    auto X = unwrap(runtime::Executor::create(P, *S.Tensors, B));
+    auto X = unwrap(runtime::Executor::create(Shared, *S.Tensors, B));
     std::atomic<bool> Stop{true};
     llvm::Error E = X->load({}, &Stop);
     ASSERT_TRUE(bool(E));
@@ -885,6 +915,253 @@ TEST(StoriesModel, AFailingStepStopsEveryDeviceCleanly) {
     X.reset();
     for (unsigned Dev = 0; Dev < P.Devices.size(); ++Dev)
       EXPECT_EQ(B.getAllocatedBytes(Dev), 0u) << "cpu:" << Dev;
+  }
+}
+
+/// An executor of P on B, loaded.
+std::unique_ptr<runtime::Executor> loadOn(std::shared_ptr<const plan::Plan> P,
+                                          const import::TensorTable &Tensors,
+                                          runtime::Backend &B,
+                                          runtime::ExecutorOptions O = {}) {
+  auto X =
+      unwrap(runtime::Executor::create(std::move(P), Tensors, B, std::move(O)));
+  if (llvm::Error E = X->load()) {
+    ADD_FAILURE() << llvm::toString(std::move(E));
+    std::abort();
+  }
+  return X;
+}
+
+/// A device map moves every plan device's memory, streams and worker to
+/// the backend device it names: the weights are found there, the bytes are
+/// allocated there, and generation is the same to the bit. A device the
+/// map leaves out stays empty.
+TEST(StoriesModel, DeviceMapMovesEachPlanDevice) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  std::vector<int32_t> Prompt = storiesPrompts()[0].Tokens;
+  for (Layout L : {Layout{2, "pipeline"}, Layout{4, "tensor"}}) {
+    SCOPED_TRACE(describe(L));
+    std::shared_ptr<const plan::Plan> P = compile(S, L);
+    runtime::CpuBackend::Options BO;
+    BO.ThreadsPerDevice = 2;
+    runtime::CpuBackend Plain(capsFor(*P), BO);
+    Trace Want = unwrap(generate(*loadOn(P, *S.Tensors, Plain), Prompt));
+
+    // Reversed, on a backend with one device more than the plan: plan
+    // device I runs on backend device N - I, and device 0 is left out.
+    const unsigned N = L.Devices;
+    std::vector<unsigned> Map;
+    for (unsigned I = 0; I < N; ++I)
+      Map.push_back(N - I);
+    runtime::CpuBackend B(capsFor(*P, Map, N + 1), BO);
+    runtime::ExecutorOptions O;
+    O.DeviceMap = Map;
+    std::unique_ptr<runtime::Executor> X = loadOn(P, *S.Tensors, B, O);
+    std::vector<runtime::DeviceContents> Found = X->findContents();
+    ASSERT_EQ(Found.size(), N);
+    for (unsigned I = 0; I < N; ++I) {
+      EXPECT_EQ(Found[I].PlanDevice, I);
+      EXPECT_EQ(Found[I].Device, Map[I]);
+      EXPECT_GT(Found[I].Weights, 0u) << "plan device " << I;
+      EXPECT_EQ(Found[I].Misplaced, 0u) << "plan device " << I;
+      EXPECT_EQ(B.getAllocatedBytes(Map[I]), P->Devices[I].regionBytes())
+          << "plan device " << I;
+      EXPECT_EQ(X->getMemoryUse()[I].Device, Map[I]);
+    }
+    EXPECT_EQ(B.getAllocatedBytes(0), 0u);
+    Trace Got = unwrap(generate(*X, Prompt));
+    EXPECT_EQ(Got.Generated, Want.Generated);
+    EXPECT_EQ(Got.Logits, Want.Logits);
+  }
+}
+
+/// Maps that do not fit are refused before anything is allocated, as
+/// device map errors (a command-line mistake for `strata run`).
+TEST(StoriesModel, BadDeviceMapsAreRefused) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  std::shared_ptr<const plan::Plan> P = compile(S, {2, "pipeline"});
+  runtime::CpuBackend B(capsFor(*P), {});
+  struct Case {
+    std::vector<unsigned> Map;
+    const char *Message;
+  } Cases[] = {
+      {{1}, "the device map names 1 devices but the plan has 2"},
+      {{1, 1}, "cpu:1 is given to both of the plan's devices 0 and 1"},
+      {{0, 2},
+       "cpu:2 (for the plan's device 1) does not exist: this machine "
+       "has 2 cpu device(s), 0 to 1"},
+  };
+  for (const Case &C : Cases) {
+    runtime::ExecutorOptions O;
+    O.DeviceMap = C.Map;
+    auto X = runtime::Executor::create(P, *S.Tensors, B, O);
+    ASSERT_FALSE(bool(X));
+    llvm::Error E = X.takeError();
+    EXPECT_TRUE(E.isA<runtime::DeviceMapError>());
+    std::string Msg = llvm::toString(std::move(E));
+    EXPECT_NE(Msg.find(C.Message), std::string::npos) << Msg;
+  }
+  for (unsigned D = 0; D < 2; ++D)
+    EXPECT_EQ(B.getAllocatedBytes(D), 0u);
+}
+
+/// The factory makes the backend a plan's devices need: CPU virtual
+/// devices with the plan's caps, moved by the device map; a GPU plan and a
+/// plan of mixed kinds are refused by name.
+TEST(StoriesModel, TheBackendComesFromThePlansDeviceKind) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  plan::Plan P = *compile(S, {2, "pipeline"});
+  P.Devices[0].CapacityBytes = 12 << 20;
+  P.Devices[0].ReserveBytes = 0;
+  runtime::BackendOptions O;
+  O.DeviceMap = {1, 0};
+  std::unique_ptr<runtime::Backend> B = unwrap(runtime::createBackend(P, O));
+  EXPECT_EQ(B->getName(), "cpu");
+  ASSERT_EQ(B->getNumDevices(), 2u);
+  // Plan device 0's 12 MiB are cpu:1's.
+  void *Fits = unwrap(B->allocate(1, 12 << 20, "test"));
+  llvm::Expected<void *> Over = B->allocate(1, 1, "test");
+  EXPECT_FALSE(bool(Over));
+  llvm::consumeError(Over.takeError());
+  B->deallocate(1, Fits);
+
+  O.DeviceMap = {0, 0};
+  auto Twice = runtime::createBackend(P, O);
+  ASSERT_FALSE(bool(Twice));
+  EXPECT_TRUE(Twice.errorIsA<runtime::DeviceMapError>());
+  llvm::consumeError(Twice.takeError());
+
+  plan::Plan GPU = P;
+  for (plan::Device &D : GPU.Devices) {
+    D.Kind = plan::DeviceKind::GPU;
+    D.Name = "H100-80GB";
+  }
+  auto NoCuda = runtime::createBackend(GPU, {});
+  ASSERT_FALSE(bool(NoCuda));
+  EXPECT_EQ(llvm::toString(NoCuda.takeError()),
+            "the plan was made for GPU devices (0 is a H100-80GB) but this "
+            "build has no CUDA backend yet; compile for cpu:NxSIZE to run "
+            "here");
+  GPU.Devices[0].Kind = plan::DeviceKind::CPU;
+  auto Mixed = runtime::createBackend(GPU, {});
+  ASSERT_FALSE(bool(Mixed));
+  EXPECT_NE(llvm::toString(Mixed.takeError())
+                .find("the plan mixes device "
+                      "kinds"),
+            std::string::npos);
+}
+
+/// The backend groups steps by the plan's streams, however many a device
+/// has and in whatever order the plan lists them: here the streams no step
+/// uses are dropped (a device may have a compute stream only) and the rest
+/// listed backwards.
+TEST(StoriesModel, StreamsAreThePlans) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  std::vector<int32_t> Prompt = storiesPrompts()[0].Tokens;
+  for (Layout L : {Layout{2, "tensor"}, Layout{4, "pipeline"}}) {
+    SCOPED_TRACE(describe(L));
+    std::shared_ptr<const plan::Plan> P = compile(S, L);
+    auto Q = std::make_shared<plan::Plan>(*P);
+    std::vector<bool> Used(Q->Streams.size(), false);
+    for (const plan::ProgramSchedule &G : Q->Programs)
+      for (const plan::Step &St : G.Steps)
+        Used[St.Stream] = true;
+    std::vector<unsigned> NewIndex(Q->Streams.size(), 0);
+    std::vector<plan::Stream> Streams;
+    for (unsigned I = Q->Streams.size(); I-- > 0;)
+      if (Used[I]) {
+        NewIndex[I] = Streams.size();
+        Streams.push_back(Q->Streams[I]);
+      }
+    EXPECT_LT(Streams.size(), 2 * L.Devices) << "some stream is unused";
+    Q->Streams = Streams;
+    for (plan::ProgramSchedule &G : Q->Programs)
+      for (plan::Step &St : G.Steps)
+        St.Stream = NewIndex[St.Stream];
+
+    runtime::CpuBackend::Options BO;
+    BO.ThreadsPerDevice = 2;
+    runtime::CpuBackend Before(capsFor(*P), BO), After(capsFor(*Q), BO);
+    Trace Want = unwrap(generate(*loadOn(P, *S.Tensors, Before), Prompt));
+    Trace Got = unwrap(generate(*loadOn(Q, *S.Tensors, After), Prompt));
+    EXPECT_EQ(Got.Generated, Want.Generated);
+    EXPECT_EQ(Got.Logits, Want.Logits);
+  }
+}
+
+/// after-load: every device synchronised and the loader's host memory
+/// freed (its staging for the shards it cut and the model file's mapping),
+/// because the plan says so; without the point, they stay.
+TEST(StoriesModel, AfterLoadFreesTheLoadersHostMemory) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  std::shared_ptr<const plan::Plan> P = compile(S, {2, "tensor"});
+  std::vector<runtime::CleanupReport> Reports;
+  runtime::ExecutorOptions O;
+  O.OnCleanup = [&](const runtime::CleanupReport &R) { Reports.push_back(R); };
+  runtime::CpuBackend B(capsFor(*P), {});
+  std::unique_ptr<runtime::Executor> X = loadOn(P, *S.Tensors, B, O);
+  EXPECT_EQ(X->getLoaderHostBytes(), 0u);
+  ASSERT_EQ(Reports.size(), 1u);
+  EXPECT_EQ(Reports[0].Kind, plan::CleanupKind::AfterLoad);
+  // A shard's staging, and the whole file's mapping.
+  EXPECT_GT(Reports[0].Bytes, S.Tensors->FileSizes[0]);
+  EXPECT_NE(Reports[0].What.find("the loader's host staging freed"),
+            std::string::npos)
+      << Reports[0].What;
+
+  auto Q = std::make_shared<plan::Plan>(*P);
+  llvm::erase_if(Q->Cleanups, [](const plan::CleanupPoint &C) {
+    return C.Kind == plan::CleanupKind::AfterLoad;
+  });
+  Reports.clear();
+  runtime::CpuBackend B2(capsFor(*Q), {});
+  std::unique_ptr<runtime::Executor> Kept = loadOn(Q, *S.Tensors, B2, O);
+  EXPECT_GT(Kept->getLoaderHostBytes(), S.Tensors->FileSizes[0]);
+  EXPECT_TRUE(Reports.empty());
+}
+
+/// end-of-prefill: once a prefill run's outputs are read, the arena pages
+/// only prefill needs leave physical memory (the resident bytes of every
+/// device drop by what each reports), until the next prefill touches them;
+/// without the point, nothing drops. Prefill takes 64 tokens here, so that
+/// what only it needs spans many pages wherever the arena starts.
+TEST(StoriesModel, EndOfPrefillHandsArenaPagesBack) {
+  import::ModelSource S = unwrap(import::openModel(StoriesPath));
+  const int64_t Prefill = 64;
+  for (Layout L : {Layout{1, "pipeline"}, Layout{2, "tensor"}}) {
+    SCOPED_TRACE(describe(L));
+    std::shared_ptr<const plan::Plan> P = compile(S, L, 1, Context, Prefill);
+    auto Q = std::make_shared<plan::Plan>(*P);
+    llvm::erase_if(Q->Cleanups, [](const plan::CleanupPoint &C) {
+      return C.Kind == plan::CleanupKind::EndOfPrefill;
+    });
+    for (const auto &Plan : {std::shared_ptr<const plan::Plan>(P),
+                             std::shared_ptr<const plan::Plan>(Q)}) {
+      bool Acts = Plan == P;
+      std::map<unsigned, uint64_t> Released;
+      runtime::ExecutorOptions O;
+      O.OnCleanup = [&](const runtime::CleanupReport &R) {
+        if (R.Kind == plan::CleanupKind::EndOfPrefill && R.Device)
+          Released[*R.Device] += R.Bytes;
+      };
+      runtime::CpuBackend B(capsFor(*Plan), {});
+      std::unique_ptr<runtime::Executor> X = loadOn(Plan, *S.Tensors, B, O);
+      std::vector<uint64_t> Before;
+      for (unsigned D = 0; D < L.Devices; ++D)
+        Before.push_back(B.getResidentBytes(D));
+      std::vector<int32_t> Tokens(Prefill, 1), Pos(Prefill), Next;
+      std::iota(Pos.begin(), Pos.end(), 0);
+      ASSERT_FALSE(bool(X->run("prefill", Tokens, Pos, Next)));
+      for (unsigned D = 0; D < L.Devices; ++D) {
+        uint64_t After = B.getResidentBytes(D);
+        SCOPED_TRACE("cpu:" + std::to_string(D) + (Acts ? "" : ", no point"));
+        EXPECT_EQ(Before[D] - After, Released[D]);
+        if (Acts)
+          EXPECT_GT(Released[D], 0u);
+        else
+          EXPECT_EQ(After, Before[D]);
+      }
+    }
   }
 }
 

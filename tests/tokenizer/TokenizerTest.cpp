@@ -10,7 +10,7 @@
 #include "runtime/tokenizer/Tokenizer.h"
 #include "runtime/tokenizer/GGUFVocabulary.h"
 
-#include "ir/import/GGUFReader.h"
+#include "ir/modelfile/GGUFReader.h"
 #include "tests/unit/GGUFWriter.h"
 
 #include "llvm/Support/ConvertUTF.h"

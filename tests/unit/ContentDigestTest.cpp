@@ -1,6 +1,6 @@
 //===- ContentDigestTest.cpp - The sampled digest of a checkpoint's bytes -===//
 
-#include "ir/import/ContentDigest.h"
+#include "ir/modelfile/ContentDigest.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"

@@ -1,6 +1,7 @@
 //===- GGUFReaderTest.cpp - GGUF header and tensor table ------------------===//
 
-#include "ir/import/GGUFReader.h"
+#include "ir/modelfile/GGUFReader.h"
+#include "ir/import/GGUFConfig.h"
 
 #include "GGUFWriter.h"
 

@@ -1,6 +1,6 @@
 //===- SafeTensorsReaderTest.cpp - .safetensors headers, indexes, folders -===//
 
-#include "ir/import/SafeTensorsReader.h"
+#include "ir/modelfile/SafeTensorsReader.h"
 
 #include "SafeTensorsWriter.h"
 

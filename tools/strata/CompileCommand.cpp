@@ -15,10 +15,10 @@
 
 #include "ir/Verifier.h"
 #include "ir/cluster/Cluster.h"
-#include "ir/import/ContentDigest.h"
 #include "ir/import/Lowering.h"
 #include "ir/import/ModelSource.h"
 #include "ir/import/ModelStats.h"
+#include "ir/modelfile/ContentDigest.h"
 #include "ir/plan/Plan.h"
 #include "ir/text/Parser.h"
 #include "passes/BuildPlan.h"

@@ -9,15 +9,15 @@
 // still hold them (before anything is allocated), types, shapes, alignment,
 // UTF-8 names, and that every tensor's bytes lie inside the file without
 // overlapping another's. Errors start with the file's path and say what is
-// wrong and where.
+// wrong and where. What the metadata says about a model is the importers'
+// to read (ir/import/GGUFConfig.h).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_IMPORT_GGUFREADER_H
-#define STRATA_IR_IMPORT_GGUFREADER_H
+#ifndef STRATA_IR_MODELFILE_GGUFREADER_H
+#define STRATA_IR_MODELFILE_GGUFREADER_H
 
-#include "ir/import/ModelConfig.h"
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -100,14 +100,6 @@ llvm::Expected<GGUFFile> readGGUFFile(llvm::StringRef Path);
 llvm::Expected<GGUFFile> parseGGUF(llvm::StringRef Bytes, llvm::StringRef Path,
                                    uint64_t FileSize);
 
-/// The hyperparameters of a llama-family GGUF file: general.architecture
-/// "llama" (with {arch}.expert_count: Mixtral), "qwen2" or "qwen2moe", read
-/// from the {arch}.* keys and the tensor table (tied embeddings when there is
-/// no output.weight, q/k/v biases when blk.0.attn_q.bias exists). Fails
-/// naming the file when the architecture is unsupported, a key is missing or
-/// has the wrong type, or ModelConfig::validate() rejects the result.
-llvm::Expected<ModelConfig> modelConfigFromGGUF(const GGUFFile &F);
-
 } // namespace strata::import
 
-#endif // STRATA_IR_IMPORT_GGUFREADER_H
+#endif // STRATA_IR_MODELFILE_GGUFREADER_H

@@ -1,6 +1,6 @@
 //===- SafeTensorsReader.cpp - Tensor tables of .safetensors files --------===//
 
-#include "ir/import/SafeTensorsReader.h"
+#include "ir/modelfile/SafeTensorsReader.h"
 
 #include "ir/TensorType.h"
 #include "ir/support/JSONNesting.h"

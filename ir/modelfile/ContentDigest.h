@@ -9,10 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_IMPORT_CONTENTDIGEST_H
-#define STRATA_IR_IMPORT_CONTENTDIGEST_H
+#ifndef STRATA_IR_MODELFILE_CONTENTDIGEST_H
+#define STRATA_IR_MODELFILE_CONTENTDIGEST_H
 
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include "llvm/Support/Error.h"
 
@@ -32,4 +32,4 @@ llvm::Expected<std::string> sampleContentDigest(const TensorTable &T);
 
 } // namespace strata::import
 
-#endif // STRATA_IR_IMPORT_CONTENTDIGEST_H
+#endif // STRATA_IR_MODELFILE_CONTENTDIGEST_H

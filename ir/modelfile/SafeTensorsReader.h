@@ -15,10 +15,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_IMPORT_SAFETENSORSREADER_H
-#define STRATA_IR_IMPORT_SAFETENSORSREADER_H
+#ifndef STRATA_IR_MODELFILE_SAFETENSORSREADER_H
+#define STRATA_IR_MODELFILE_SAFETENSORSREADER_H
 
-#include "ir/import/TensorTable.h"
+#include "ir/modelfile/TensorTable.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -58,4 +58,4 @@ llvm::Expected<TensorTable> readSafeTensorsFolder(llvm::StringRef Dir);
 
 } // namespace strata::import
 
-#endif // STRATA_IR_IMPORT_SAFETENSORSREADER_H
+#endif // STRATA_IR_MODELFILE_SAFETENSORSREADER_H

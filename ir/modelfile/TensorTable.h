@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_IR_IMPORT_TENSORTABLE_H
-#define STRATA_IR_IMPORT_TENSORTABLE_H
+#ifndef STRATA_IR_MODELFILE_TENSORTABLE_H
+#define STRATA_IR_MODELFILE_TENSORTABLE_H
 
 #include "ir/DataType.h"
 
@@ -36,4 +36,4 @@ struct TensorTable {
 
 } // namespace strata::import
 
-#endif // STRATA_IR_IMPORT_TENSORTABLE_H
+#endif // STRATA_IR_MODELFILE_TENSORTABLE_H

@@ -1,6 +1,6 @@
 //===- ContentDigest.cpp - A cheap digest of a checkpoint's bytes ---------===//
 
-#include "ir/import/ContentDigest.h"
+#include "ir/modelfile/ContentDigest.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Endian.h"
