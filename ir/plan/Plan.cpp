@@ -142,10 +142,4 @@ const ProgramSchedule *Plan::findProgram(llvm::StringRef Name) const {
   return nullptr;
 }
 
-uint32_t Plan::baseOf(uint32_t B) const {
-  for (size_t Hops = 0; Buffers[B].ViewOf && Hops < Buffers.size(); ++Hops)
-    B = *Buffers[B].ViewOf;
-  return B;
-}
-
 } // namespace strata::plan

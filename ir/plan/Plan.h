@@ -327,8 +327,13 @@ struct Plan {
   const ProgramSchedule *findProgram(llvm::StringRef Name) const;
   /// The buffer whose bytes buffer B's are: B itself, or the first base of
   /// a chain of views (at most Buffers.size() hops, so that a cycle in a
-  /// plan read from a file ends; the verifier reports it).
-  uint32_t baseOf(uint32_t B) const;
+  /// plan read from a file ends; the verifier reports it). Inline: the
+  /// planner and the verifier ask it for every access of every step.
+  uint32_t baseOf(uint32_t B) const {
+    for (size_t Hops = 0; Buffers[B].ViewOf && Hops < Buffers.size(); ++Hops)
+      B = *Buffers[B].ViewOf;
+    return B;
+  }
 };
 
 /// A stable digest (SHA-256, hex) of a model's weights: every weight's
